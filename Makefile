@@ -1,0 +1,34 @@
+# Everything a fresh machine needs: `make demo` and `make test` create the virtualenv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench lint install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: generate a month of demo usage, build its report into output/, print where it is
+demo: $(STAMP)
+	$(BIN)/reportgen demo --out output --data demo-data/demo.db
+
+## test: the whole test suite (integration tests skip unless their server is installed;
+## REPORTGEN_REQUIRE_INTEGRATION=1 turns those skips into failures, as CI does)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: build demo sources of 10k and 100k requests; print time, rows/s, pages/s, peak RSS
+bench: $(STAMP)
+	$(BIN)/python tests/benchmark.py $(BENCH_SIZES)
+
+lint: $(STAMP)
+	$(BIN)/ruff check reportgen tests
+
+clean:
+	rm -rf $(VENV) output/latest output/snapshots demo-data bench-data .pytest_cache

@@ -1,0 +1,207 @@
+"""The `reportgen` command. Parses options, calls one library function, and turns library
+errors into one line on stderr with a documented exit code. Nothing else here."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .config import TABLES, ConfigError, load_config
+
+# Exit codes (documented in README.md, "Exit codes").
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_SOURCE = 3
+EXIT_BUSY = 4
+EXIT_OUTPUT = 6
+
+
+class ReportgenError(click.ClickException):
+    """One line on stderr ("reportgen: <message>") and a specific exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"reportgen: {self.format_message()}", err=True)
+
+
+def _errors_to_exit_codes(func: Callable) -> Callable:
+    """Library errors -> ReportgenError; anything unexpected -> one line, exit 1 (a traceback
+    only with --verbose)."""
+    from .publish import LockBusy, PublishError
+    from .render import OutputError
+    from .sources import SourceError
+
+    codes = [(ConfigError, EXIT_USAGE), (SourceError, EXIT_SOURCE), (LockBusy, EXIT_BUSY),
+             (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT)]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except tuple(cls for cls, _ in codes) as e:
+            code = next(c for cls, c in codes if isinstance(e, cls))
+            raise ReportgenError(str(e), code) from None
+        except OSError as e:
+            raise ReportgenError(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), EXIT_OUTPUT) from None
+        except KeyboardInterrupt:
+            raise ReportgenError("interrupted; the published report is unchanged", 130) from None
+        except Exception as e:
+            if logging.getLogger("reportgen").isEnabledFor(logging.DEBUG):
+                raise
+            raise ReportgenError(f"internal error: {type(e).__name__}: {e} (run with --verbose for "
+                                 "the traceback)", EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(format="reportgen: %(message)s", stream=sys.stderr)
+    logging.getLogger("reportgen").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def verbose_option(func: Callable) -> Callable:
+    return click.option("-v", "--verbose", is_flag=True, help="Say what each stage does; tracebacks on errors.")(func)
+
+
+def config_options(func: Callable) -> Callable:
+    """Every reportgen.toml key, as an option that overrides it."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Config file (default: ./reportgen.toml when it exists)."),
+        click.option("--source", help="sqlite:///file.db, duckdb:///file.duckdb, postgresql://... or a folder "
+                                      "of usage.* and inference_calls.* files."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                     help="Output folder (default: output)."),
+        click.option("--page-size", type=int, help="Rows per page of every list (default 100)."),
+        click.option("--price-tolerance", help="USD a usage price may differ from its inference total "
+                                               "(default 0.000001)."),
+        click.option("--timezone", help="IANA time zone for days and displayed times (default UTC)."),
+        click.option("--title", help="Title of the report."),
+        click.option("--keep", type=int, help="How many snapshots to keep in OUT (default 10)."),
+        click.option("--table", "table_maps", multiple=True, metavar="CANONICAL=NAME",
+                     help="Source table name, e.g. usage=requests. Repeatable."),
+        click.option("--column", "column_maps", multiple=True, metavar="TABLE.COLUMN=NAME",
+                     help="Source column name, e.g. usage.user_id=account. Repeatable."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _load(config_path: Path | None, table_maps: tuple[str, ...], column_maps: tuple[str, ...],
+          **settings: Any) -> Any:
+    tables: dict[str, str] = {}
+    for item in table_maps:
+        key, name = _split_mapping(item, "--table")
+        tables[key] = name
+    columns: dict[str, dict[str, str]] = {t: {} for t in TABLES}
+    for item in column_maps:
+        key, name = _split_mapping(item, "--column")
+        table, _, column = key.partition(".")
+        if table not in TABLES or not column:
+            raise ConfigError(f"--column {item!r}: expected TABLE.COLUMN=NAME with TABLE one of {', '.join(TABLES)}")
+        columns[table][column] = name
+    return load_config(config_path, {**settings, "tables": tables, "columns": columns})
+
+
+def _split_mapping(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key or not value:
+        raise ConfigError(f"{option} {item!r}: expected KEY=NAME")
+    return key.strip(), value.strip()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reportgen")
+def main() -> None:
+    """Turn an LLM product's usage tables into a static, paginated HTML report and JSON API."""
+
+
+@main.command()
+@config_options
+@click.option("--wait", type=float, default=0, show_default=True,
+              help="Seconds to wait for another build on the same OUT to finish.")
+@click.option("--workers", type=click.IntRange(1, 16), help="Render processes (default: up to 2).")
+@verbose_option
+@_errors_to_exit_codes
+def build(wait: float, workers: int | None, verbose: bool, **options: Any) -> None:
+    """Snapshot the source, analyse it and publish the site to OUT/latest.
+
+    Quiet on success unless stderr is a terminal or --verbose is given.
+    """
+    _setup_logging(verbose)
+    from .pipeline import build as run_build
+
+    config = _load(**options)
+    if not config.source:
+        raise ConfigError("no source: give --source or set source in reportgen.toml")
+    result = run_build(config, wait_seconds=wait, workers=workers, progress=_progress_bar())
+    if verbose or sys.stderr.isatty():
+        _report(result)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Output folder for the demo site.")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=Path("demo-data/demo.db"),
+              show_default=True, help="Where to write the demo SQLite file.")
+@click.option("--rows", type=click.IntRange(10, 10_000_000), default=3000, show_default=True,
+              help="About how many requests to generate.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed; same seed, same data.")
+@click.option("--no-build", is_flag=True, help="Only write the SQLite file.")
+@verbose_option
+@_errors_to_exit_codes
+def demo(out: Path, data: Path, rows: int, seed: int, no_build: bool, verbose: bool) -> None:
+    """Generate a month of realistic demo usage (with every awkward case) and build its report."""
+    _setup_logging(verbose)
+    from . import demo as demo_data
+    from .pipeline import build as run_build
+
+    written = demo_data.generate(data, rows=rows, seed=seed)
+    click.echo(f"demo data: {data} ({written['usage']} usage rows, {written['inference_calls']} inference calls)")
+    if no_build:
+        return
+    config = load_config(None, {"source": f"sqlite://{data.resolve()}", "out": out, "title": "Demo product usage"})
+    result = run_build(config, progress=_progress_bar())
+    _report(result)
+
+
+def _report(result: Any) -> None:
+    click.echo(f"snapshot {result.snapshot_id}: {result.files} files", err=True)
+    for c in result.counts:
+        click.echo(f"  {c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected",
+                   err=True)
+    click.echo(f"report: {result.path / 'index.html'}")
+
+
+def _progress_bar() -> Callable[[int], Callable[[int], None]] | None:
+    """A progress bar on stderr when it is a terminal; nothing under cron."""
+    if not sys.stderr.isatty():
+        return None
+
+    def start(total: int) -> Callable[[int], None]:
+        bar = click.progressbar(length=total, label="rendering", file=sys.stderr)
+        bar.__enter__()
+        done = {"n": 0}
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            done["n"] += n
+            if done["n"] >= total:
+                bar.__exit__(None, None, None)
+
+        return advance
+
+    return start

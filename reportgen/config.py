@@ -1,0 +1,165 @@
+"""reportgen.toml (plus command-line overrides) -> one frozen, validated Config."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+USAGE = "usage"
+INFERENCE_CALLS = "inference_calls"
+TABLES = (USAGE, INFERENCE_CALLS)
+
+TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+# Canonical columns of each input table, and which of them must exist in the source.
+COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    USAGE: ("id", "created_at", "user_id", "handle", "model", *TOKEN_COLUMNS, "price"),
+    INFERENCE_CALLS: ("id", "usage_id", "created_at", "user_id", "model", *TOKEN_COLUMNS, "price"),
+})
+REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    USAGE: ("id", "created_at", "user_id"),
+    INFERENCE_CALLS: ("id", "created_at"),
+})
+
+DEFAULT_CONFIG_FILE = "reportgen.toml"
+SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep")
+SECTIONS = ("tables", "columns")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the offending key or value."""
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str | None = None
+    out: Path = Path("output")
+    page_size: int = 100
+    price_tolerance: Decimal = Decimal("0.000001")
+    timezone: str = "UTC"
+    title: str = "LLM usage report"
+    keep: int = 10
+    # canonical table name -> name in the source
+    tables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({t: t for t in TABLES}))
+    # canonical table -> canonical column -> column name in the source
+    columns: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType(
+            {t: MappingProxyType({c: c for c in COLUMNS[t]}) for t in TABLES}
+        )
+    )
+
+    def source_column(self, table: str, column: str) -> str:
+        return self.columns[table][column]
+
+
+def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read `path` (or ./reportgen.toml when it exists) and apply command-line overrides.
+
+    `overrides` holds settings by name (None means "not given"), plus `tables` and `columns`
+    mappings shaped like their TOML sections.
+    """
+    raw: dict[str, Any] = {}
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+    if path is not None:
+        raw = _read_toml(path)
+    where = str(path) if path else "the command line"
+    _check_keys(raw, set(SETTINGS) | set(SECTIONS), "top level", where)
+
+    overrides = dict(overrides or {})
+    tables = {**raw.get("tables", {}), **(overrides.pop("tables", None) or {})}
+    columns = _merge_columns(raw.get("columns", {}), overrides.pop("columns", None) or {}, where)
+    settings = {k: v for k, v in raw.items() if k in SETTINGS}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return _build(settings, tables, columns, where)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}") from None
+
+
+def _check_keys(section: Mapping[str, Any], allowed: set[str], name: str, where: str) -> None:
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown key {unknown[0]!r} in {name} of {where} (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _merge_columns(from_file: Any, from_cli: Mapping[str, Mapping[str, str]], where: str) -> dict:
+    if not isinstance(from_file, dict):
+        raise ConfigError(f"[columns] in {where} must be a table")
+    _check_keys(from_file, set(TABLES), "[columns]", where)
+    merged = {}
+    for table in TABLES:
+        section = {**from_file.get(table, {}), **from_cli.get(table, {})}
+        _check_keys(section, set(COLUMNS[table]), f"[columns.{table}]", where)
+        merged[table] = section
+    return merged
+
+
+def _build(settings: dict[str, Any], tables: dict, columns: dict, where: str) -> Config:
+    _check_keys(tables, set(TABLES), "[tables]", where)
+    for name, value in [*tables.items(), *((f"{t}.{c}", v) for t in columns for c, v in columns[t].items())]:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"mapping for {name!r} in {where} must be a non-empty string")
+    kwargs: dict[str, Any] = {}
+    if "source" in settings:
+        kwargs["source"] = str(settings["source"])
+    if "out" in settings:
+        kwargs["out"] = Path(settings["out"])
+    if "title" in settings:
+        kwargs["title"] = str(settings["title"])
+    if "page_size" in settings:
+        kwargs["page_size"] = _positive_int(settings["page_size"], "page_size", 1, 100_000)
+    if "keep" in settings:
+        kwargs["keep"] = _positive_int(settings["keep"], "keep", 1, 100_000)
+    if "price_tolerance" in settings:
+        kwargs["price_tolerance"] = _tolerance(settings["price_tolerance"])
+    if "timezone" in settings:
+        kwargs["timezone"] = _timezone(settings["timezone"])
+    kwargs["tables"] = MappingProxyType({t: tables.get(t, t) for t in TABLES})
+    kwargs["columns"] = MappingProxyType({
+        t: MappingProxyType({c: columns[t].get(c, c) for c in COLUMNS[t]}) for t in TABLES
+    })
+    return Config(**kwargs)
+
+
+def _positive_int(value: Any, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if isinstance(value, bool) or not low <= number <= high or str(number) != str(value).strip():
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return number
+
+
+def _tolerance(value: Any) -> Decimal:
+    try:
+        # str() first so a TOML float like 0.000001 is taken as written, not as its binary value
+        tolerance = Decimal(str(value))
+    except InvalidOperation:
+        raise ConfigError(f"price_tolerance must be a number of USD, got {value!r}") from None
+    if not tolerance.is_finite() or tolerance < 0:
+        raise ConfigError(f"price_tolerance must be a non-negative number of USD, got {value!r}")
+    return tolerance
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)") from None
+    return str(value)

@@ -1,0 +1,72 @@
+"""One build, end to end: config -> snapshot -> analysis -> render -> publish, under OUT's lock.
+The only module that knows every stage; each stage knows only the one before it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from . import analysis, publish, render, snapshot
+from .config import Config
+from .sources import open_source
+
+log = logging.getLogger("reportgen")
+
+SNAPSHOT_DB = "snapshot.duckdb"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    snapshot_id: str
+    path: Path
+    counts: list[snapshot.TableCount]
+    files: int
+
+
+def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
+          progress: Callable[[int], Callable[[int], None]] | None = None,
+          now: datetime | None = None) -> BuildResult:
+    """Build and publish one snapshot. `progress(total)` returns a callback advanced once per
+    render task. Raises SourceError, LockBusy, PublishError or OutputError; on any failure the
+    published `latest` is left untouched."""
+    if not config.source:
+        raise ValueError("no source given")
+    source = open_source(config.source)
+    out = config.out
+    with publish.build_lock(out, wait_seconds):
+        for leftover in publish.clean_leftovers(out):
+            log.info("removed %s, left by a build that did not finish", leftover)
+        now = now or datetime.now(timezone.utc)
+        snapshot_id = publish.new_snapshot_id(now)
+        staging = publish.staging_dir(out, snapshot_id)
+        try:
+            final = _build_into(config, source, staging, snapshot_id, now, workers, progress)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        pruned = publish.prune(out, config.keep)
+        for old in pruned:
+            log.info("pruned snapshot %s (keep = %d)", old, config.keep)
+        return final
+
+
+def _build_into(config, source, staging: Path, snapshot_id: str, now: datetime, workers, progress) -> BuildResult:
+    db_path = staging / SNAPSHOT_DB
+    log.info("snapshot %s: reading %s", snapshot_id, source.label)
+    counts = snapshot.take_snapshot(config, source, db_path, snapshot_id, now.isoformat(timespec="seconds"))
+    for c in counts:
+        log.info("%s: %d rows read, %d accepted, %d rejected", c.table, c.rows_read, c.rows_accepted,
+                 c.rows_rejected)
+    log.info("analysing")
+    analysis.analyse(config, db_path)
+    log.info("rendering")
+    advance = progress(render.task_count(config, db_path, staging)) if progress else None
+    files = render.render_site(config, db_path, staging, workers or render.default_workers(), advance)
+    files += publish.write_manifest(staging)
+    final = publish.publish(config.out, staging, snapshot_id)
+    log.info("published %s (%d files)", final, files)
+    return BuildResult(snapshot_id, final, counts, files)

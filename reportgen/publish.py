@@ -1,0 +1,166 @@
+"""A finished snapshot folder -> OUT/snapshots/<id>/ and OUT/latest, atomically.
+
+Layout of OUT:
+    .reportgen.lock           flock held for a whole build
+    snapshots/.tmp-<id>/      a build in progress (removed by the next build if it was killed)
+    snapshots/<id>/           one complete site; its URL never changes
+    latest -> snapshots/<id>  switched with os.replace, never deleted first
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+LOCK_FILE = ".reportgen.lock"
+SNAPSHOTS = "snapshots"
+LATEST = "latest"
+STAGING_PREFIX = ".tmp-"
+MANIFEST = "manifest.sha256"
+
+
+class LockBusy(Exception):
+    """Another build holds OUT's lock."""
+
+
+class PublishError(Exception):
+    """OUT cannot be written or a snapshot is incomplete."""
+
+
+def new_snapshot_id(now: datetime | None = None) -> str:
+    """Sortable (UTC time first) and unique: 20261125T030702Z-3f9a1c."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@contextmanager
+def build_lock(out: Path, wait_seconds: float = 0) -> Iterator[None]:
+    """Hold OUT's lock for the block; wait up to `wait_seconds` for it, then raise LockBusy."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK_FILE, "a+")
+    except OSError as e:
+        raise PublishError(f"cannot write to {out}: {e.strerror}") from None
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockBusy(f"another build is running on {out} (lock {out / LOCK_FILE})") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        handle.close()  # closing releases the flock
+
+
+def staging_dir(out: Path, snapshot_id: str) -> Path:
+    path = out / SNAPSHOTS / f"{STAGING_PREFIX}{snapshot_id}"
+    path.mkdir(parents=True)
+    return path
+
+
+def clean_leftovers(out: Path) -> list[Path]:
+    """Remove staging folders of builds that were killed. Call only while holding the lock."""
+    removed = []
+    folder = out / SNAPSHOTS
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name.startswith(STAGING_PREFIX):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+def write_manifest(folder: Path) -> int:
+    """MANIFEST lists the sha256 of every file below `folder` (sha256sum format)."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(folder).as_posix()}\n")
+    (folder / MANIFEST).write_text("".join(lines), encoding="utf-8")
+    return len(lines)
+
+
+def verify_manifest(folder: Path) -> list[str]:
+    """Paths whose content does not match the manifest, or that are missing; [] when complete."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return [MANIFEST]
+    bad = []
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        digest, relative = line.split("  ", 1)
+        path = folder / relative
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            bad.append(relative)
+    return bad
+
+
+def publish(out: Path, staging: Path, snapshot_id: str) -> Path:
+    """Move a complete staging folder into place and point `latest` at it."""
+    final = out / SNAPSHOTS / snapshot_id
+    # A killed process cannot leave a half-visible snapshot: the rename is atomic. Surviving power
+    # loss would need an fsync per file, which would cost more than the build; not attempted.
+    os.rename(staging, final)
+    point_latest(out, snapshot_id)
+    return final
+
+
+def point_latest(out: Path, snapshot_id: str) -> None:
+    """Switch OUT/latest to snapshots/<id> in one step: a new symlink renamed over the old one."""
+    if not (out / SNAPSHOTS / snapshot_id).is_dir():
+        raise PublishError(f"no snapshot {snapshot_id!r} in {out / SNAPSHOTS}")
+    temporary = out / f".{LATEST}.{secrets.token_hex(4)}"
+    os.symlink(f"{SNAPSHOTS}/{snapshot_id}", temporary)
+    os.replace(temporary, out / LATEST)
+    _fsync_dir(out)
+
+
+def latest_id(out: Path) -> str | None:
+    try:
+        return Path(os.readlink(out / LATEST)).name
+    except OSError:
+        return None
+
+
+def snapshot_ids(out: Path) -> list[str]:
+    """Published snapshots, oldest first."""
+    folder = out / SNAPSHOTS
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def prune(out: Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` snapshots, never the one `latest` points to.
+    Call only while holding the lock."""
+    current = latest_id(out)
+    ids = snapshot_ids(out)
+    doomed = [i for i in ids[:max(0, len(ids) - keep)] if i != current]
+    for snapshot_id in doomed:
+        # rename first so a half-deleted folder never looks like a snapshot
+        victim = out / SNAPSHOTS / f"{STAGING_PREFIX}prune-{snapshot_id}"
+        os.rename(out / SNAPSHOTS / snapshot_id, victim)
+        shutil.rmtree(victim)
+    return doomed
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,18 @@
+-- Inference totals per effective request: call count and sums (a NULL figure counts as 0),
+-- plus what a synthetic request takes from its calls (earliest time, earliest known user).
+CREATE OR REPLACE TABLE inference_totals AS
+SELECT
+    request_id,
+    bool_or(orphan) AS orphan,
+    count(*) AS calls,
+    coalesce(sum(input_tokens), 0) AS input_tokens,
+    coalesce(sum(output_tokens), 0) AS output_tokens,
+    coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+    coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
+    coalesce(sum(price), 0) AS price,
+    min(created_at) AS first_call_at,
+    arg_min(user_id, (created_at, id)) FILTER (WHERE user_id IS NOT NULL) AS first_user_id,
+    string_agg(DISTINCT model, ', ' ORDER BY model) AS models
+FROM calls
+GROUP BY request_id
+ORDER BY request_id;

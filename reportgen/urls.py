@@ -1,0 +1,78 @@
+"""Every output path of the site and the JSON API, links between them, and safe file names
+for ids. Nothing else in reportgen builds a path or a link by hand."""
+
+from __future__ import annotations
+
+import base64
+import posixpath
+import re
+from urllib.parse import quote
+
+SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+# Names the site uses for itself; an id spelled like one is encoded so it cannot collide.
+RESERVED = re.compile(r"page-[0-9]+|index", re.IGNORECASE)
+ENCODED_PREFIX = "~"
+SEGMENT = 200  # encoded ids are cut into folders of this length, to stay under NAME_MAX
+
+ID_ENCODING = {
+    "safe": "an id matching [A-Za-z0-9_.-]{1,100}, not starting with '.', and not 'index' or "
+            "'page-N', is used as the file name as it is",
+    "other": "'~' followed by the unpadded base64url of the id's UTF-8 bytes, cut after every "
+             f"{SEGMENT} characters into nested folders; remove the '~' and the '/', pad, decode",
+    "example": {"a b/c": "~YSBiL2M"},
+}
+
+
+def id_stem(identifier: str) -> str:
+    """The file name (without extension) for an id; may contain '/' for very long ids."""
+    if SAFE_ID.fullmatch(identifier) and not identifier.startswith(".") and not RESERVED.fullmatch(identifier):
+        return identifier
+    encoded = base64.urlsafe_b64encode(identifier.encode("utf-8")).decode("ascii").rstrip("=")
+    segments = [encoded[i:i + SEGMENT] for i in range(0, len(encoded), SEGMENT)]
+    return ENCODED_PREFIX + "/".join(segments)
+
+
+def id_from_stem(stem: str) -> str:
+    """The inverse of id_stem."""
+    if not stem.startswith(ENCODED_PREFIX):
+        return stem
+    encoded = stem[len(ENCODED_PREFIX):].replace("/", "")
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+
+
+# --- JSON API -------------------------------------------------------------------------------
+
+META = "api/meta.json"
+
+
+def api_user_page(number: int) -> str:
+    return f"api/user-summary/page-{number}.json"
+
+
+def api_request_page(number: int) -> str:
+    return f"api/requests/page-{number}.json"
+
+
+def api_request(request_id: str) -> str:
+    return f"api/requests/{id_stem(request_id)}.json"
+
+
+def api_call_page(number: int) -> str:
+    return f"api/inference-calls/page-{number}.json"
+
+
+def api_calls_by_usage(request_id: str) -> str:
+    return f"api/inference-calls/by-usage/{id_stem(request_id)}.json"
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+INDEX = "index.html"
+STYLESHEET = "assets/style.css"
+
+
+def link(from_path: str, to_path: str) -> str:
+    """A relative, URL-quoted link from one output file to another, so the site works from any
+    base URL (latest/, snapshots/<id>/) and from the file system."""
+    relative = posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
+    return quote(relative, safe="/~._-")

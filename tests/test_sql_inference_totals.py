@@ -1,0 +1,41 @@
+"""sql/analysis/calls.sql and inference_totals.sql on a handful of rows."""
+
+from decimal import Decimal
+
+from helpers import analysed_snapshot, call_row, rows, usage_row
+
+
+def test_calls_belong_to_their_usage_row_else_to_a_synthetic_request(tmp_path):
+    con = analysed_snapshot(tmp_path, [usage_row("r1")], [
+        call_row("c1", "r1"), call_row("c2", "gone"), call_row("c3", None),
+    ])
+    got = rows(con, "SELECT id, request_id, orphan FROM calls ORDER BY id")
+    assert got == [
+        {"id": "c1", "request_id": "r1", "orphan": False},
+        {"id": "c2", "request_id": "gone", "orphan": True},
+        {"id": "c3", "request_id": "call:c3", "orphan": True},
+    ]
+
+
+def test_totals_count_calls_and_sum_figures_with_null_as_zero(tmp_path):
+    con = analysed_snapshot(tmp_path, [usage_row("r1")], [
+        call_row("c1", "r1", input_tokens=10, output_tokens=None, price="0.1"),
+        call_row("c2", "r1", input_tokens=5, output_tokens=7, price=None),
+        call_row("c3", "r1", input_tokens=None, output_tokens=1, price="0.2", cache_read_tokens=3),
+    ])
+    got = rows(con, "SELECT * EXCLUDE (first_call_at) FROM inference_totals")
+    assert got == [{
+        "request_id": "r1", "orphan": False, "calls": 3, "input_tokens": 15, "output_tokens": 8,
+        "cache_read_tokens": 3, "cache_write_tokens": 0, "price": Decimal("0.3"),
+        "first_user_id": None, "models": None,
+    }]
+
+
+def test_synthetic_request_takes_the_earliest_call_with_a_user(tmp_path):
+    con = analysed_snapshot(tmp_path, [], [
+        call_row("c1", "gone", created_at="2026-10-01T10:00:00Z", user_id=None),
+        call_row("c2", "gone", created_at="2026-10-01T10:00:05Z", user_id="late"),
+        call_row("c3", "gone", created_at="2026-10-01T10:00:02Z", user_id="early"),
+    ])
+    got = rows(con, "SELECT first_user_id, first_call_at::VARCHAR AS at FROM inference_totals")
+    assert got == [{"first_user_id": "early", "at": "2026-10-01 10:00:00+00"}]
