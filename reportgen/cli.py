@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -183,7 +184,10 @@ def _report(result: Any) -> None:
     for c in result.counts:
         click.echo(f"  {c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected",
                    err=True)
-    click.echo(f"report: {result.path / 'index.html'}")
+    from .publish import LATEST
+
+    click.echo(f"snapshot: {result.path}", err=True)
+    click.echo(f"report: {result.path.parent.parent / LATEST / 'index.html'}")
 
 
 def _progress_bar() -> Callable[[int], Callable[[int], None]] | None:

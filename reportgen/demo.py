@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 from genai_prices import Usage, calc_price
 
-MONTH_START = datetime(2026, 10, 1, tzinfo=timezone.utc)
+MONTH_START = datetime(2026, 10, 1, tzinfo=UTC)
 DAYS = 31
 PRICE_PLACES = Decimal("0.000000000001")
 

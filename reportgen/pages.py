@@ -7,8 +7,9 @@ the HTML pages show the very same values."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from . import analysis, publish, render, snapshot
 from .config import Config
@@ -40,8 +40,9 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
     with publish.build_lock(out, wait_seconds):
         for leftover in publish.clean_leftovers(out):
             log.info("removed %s, left by a build that did not finish", leftover)
-        now = now or datetime.now(timezone.utc)
-        snapshot_id = publish.new_snapshot_id(now)
+        now = now or datetime.now(UTC)
+        existing = publish.snapshot_ids(out)
+        snapshot_id = publish.new_snapshot_id(now, after=existing[-1] if existing else None)
         staging = publish.staging_dir(out, snapshot_id)
         try:
             final = _build_into(config, source, staging, snapshot_id, now, workers, progress)

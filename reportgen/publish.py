@@ -16,10 +16,10 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 LOCK_FILE = ".reportgen.lock"
 SNAPSHOTS = "snapshots"
@@ -36,10 +36,17 @@ class PublishError(Exception):
     """OUT cannot be written or a snapshot is incomplete."""
 
 
-def new_snapshot_id(now: datetime | None = None) -> str:
-    """Sortable (UTC time first) and unique: 20261125T030702Z-3f9a1c."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+ID_TIME_FORMAT = "%Y%m%dT%H%M%S.%fZ"
+
+
+def new_snapshot_id(now: datetime | None = None, after: str | None = None) -> str:
+    """Sortable (UTC time first, to the microsecond) and unique: 20261125T030702.123456Z-3f9a1c.
+    Sorts after `after` (the newest existing id) even if the clock went backwards."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    if after:
+        newest = datetime.strptime(after.split("-")[0], ID_TIME_FORMAT).replace(tzinfo=UTC)
+        now = max(now, newest + timedelta(microseconds=1))
+    return now.strftime(ID_TIME_FORMAT) + "-" + secrets.token_hex(3)
 
 
 @contextmanager

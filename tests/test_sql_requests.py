@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-
 from helpers import analysed_snapshot, call_row, rows, usage_row
 
 FULL = dict(input_tokens=10, output_tokens=5, cache_read_tokens=2, cache_write_tokens=1, price="0.01")

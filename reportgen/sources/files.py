@@ -57,7 +57,9 @@ class FileSource(Source):
         reader = READERS[path.suffix.lower()]
         if reader == "csv":
             # every value as text: the snapshot parses and rejects, the reader must not guess
-            return f"read_csv({literal}, all_varchar = true, header = true)"
+            delimiter = "\\t" if path.suffix.lower() == ".tsv" else ","
+            return (f"read_csv({literal}, all_varchar = true, header = true, delim = E'{delimiter}', "
+                    "quote = '\"', escape = '\"')")
         if reader == "parquet":
             return f"read_parquet({literal})"
         # JSON: find the keys first, then read every one of them as text, so that a column

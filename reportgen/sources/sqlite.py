@@ -30,7 +30,8 @@ class SQLiteSource(Source):
             # SQLite is dynamically typed: one column can mix 17 and 'req-18'. Text takes them all.
             con.execute("SET sqlite_all_varchar = true")
             con.execute(f"ATTACH {quote_literal(str(self.path))} AS {CATALOG} (TYPE sqlite, READ_ONLY)")
-            con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = {quote_literal(CATALOG)}").fetchall()
+            # the scanner opens the file lazily: list its tables now so a bad file fails here
+            con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{CATALOG}'").fetchall()
         except duckdb.Error as e:
             raise SourceError(f"cannot read SQLite file {self.path}: {first_line(e)}") from None
 

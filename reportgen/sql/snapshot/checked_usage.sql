@@ -1,20 +1,28 @@
--- Every raw usage row with its position in the source and its first problem (NULL = accepted).
--- The first occurrence of an id is accepted; later ones are duplicates.
+-- Every raw usage row: its position in the source, its values parsed once, and its first
+-- problem (NULL = accepted). The first occurrence of an id is accepted; later ones are duplicates.
 CREATE OR REPLACE TABLE checked_usage AS
-WITH numbered AS (
-    SELECT rowid + 1 AS position, *,
-           row_number() OVER (PARTITION BY CASE WHEN blank(id) THEN NULL ELSE id END ORDER BY rowid) AS occurrence
+WITH parsed AS (
+    SELECT
+        rowid + 1 AS position, *,
+        row_number() OVER (PARTITION BY text_or_null(id) ORDER BY rowid) AS occurrence,
+        ts_value(created_at) AS parsed_created_at,
+        decimal_of(input_tokens) AS d_input_tokens,
+        decimal_of(output_tokens) AS d_output_tokens,
+        decimal_of(cache_read_tokens) AS d_cache_read_tokens,
+        decimal_of(cache_write_tokens) AS d_cache_write_tokens,
+        decimal_of(price) AS d_price
     FROM raw_usage
 )
 SELECT *,
-    coalesce(
-        list_filter([
-            problem(CASE WHEN blank(id) THEN 'missing_id' END, 'id', id),
-            problem(CASE WHEN NOT blank(id) AND occurrence > 1 THEN 'duplicate_id' END, 'id', id),
-            problem(CASE WHEN blank(user_id) THEN 'missing_user_id' END, 'user_id', user_id),
-            problem(CASE WHEN ts_value(created_at) IS NULL THEN 'bad_timestamp' END, 'created_at', created_at)
-        ], x -> x IS NOT NULL)[1],
-        first_figure_problem(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, price)
-    ) AS problem
-FROM numbered
+    CASE
+        WHEN blank(id) THEN problem('missing_id', 'id', id)
+        WHEN occurrence > 1 THEN problem('duplicate_id', 'id', id)
+        WHEN blank(user_id) THEN problem('missing_user_id', 'user_id', user_id)
+        WHEN parsed_created_at IS NULL OR NOT isfinite(parsed_created_at)
+            THEN problem('bad_timestamp', 'created_at', created_at)
+        ELSE first_figure_problem(input_tokens, d_input_tokens, output_tokens, d_output_tokens,
+                                  cache_read_tokens, d_cache_read_tokens, cache_write_tokens, d_cache_write_tokens,
+                                  price, d_price)
+    END AS problem
+FROM parsed
 ORDER BY position;

@@ -2,15 +2,15 @@
 CREATE OR REPLACE TABLE inference_calls AS
 SELECT
     id,
-    CASE WHEN blank(usage_id) THEN NULL ELSE usage_id END AS usage_id,
-    ts_value(created_at) AS created_at,
-    CASE WHEN blank(user_id) THEN NULL ELSE user_id END AS user_id,
-    CASE WHEN blank(model) THEN NULL ELSE model END AS model,
-    token_value(input_tokens) AS input_tokens,
-    token_value(output_tokens) AS output_tokens,
-    token_value(cache_read_tokens) AS cache_read_tokens,
-    token_value(cache_write_tokens) AS cache_write_tokens,
-    price_value(price) AS price
+    text_or_null(usage_id) AS usage_id,
+    parsed_created_at AS created_at,
+    text_or_null(user_id) AS user_id,
+    text_or_null(model) AS model,
+    CAST(d_input_tokens AS BIGINT) AS input_tokens,
+    CAST(d_output_tokens AS BIGINT) AS output_tokens,
+    CAST(d_cache_read_tokens AS BIGINT) AS cache_read_tokens,
+    CAST(d_cache_write_tokens AS BIGINT) AS cache_write_tokens,
+    d_price AS price
 FROM checked_inference_calls
 WHERE problem IS NULL
 ORDER BY position;

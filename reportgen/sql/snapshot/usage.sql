@@ -2,15 +2,15 @@
 CREATE OR REPLACE TABLE usage AS
 SELECT
     id,
-    ts_value(created_at) AS created_at,
+    parsed_created_at AS created_at,
     user_id,
-    CASE WHEN blank(handle) THEN NULL ELSE handle END AS handle,
-    CASE WHEN blank(model) THEN NULL ELSE model END AS model,
-    token_value(input_tokens) AS input_tokens,
-    token_value(output_tokens) AS output_tokens,
-    token_value(cache_read_tokens) AS cache_read_tokens,
-    token_value(cache_write_tokens) AS cache_write_tokens,
-    price_value(price) AS price
+    text_or_null(handle) AS handle,
+    text_or_null(model) AS model,
+    CAST(d_input_tokens AS BIGINT) AS input_tokens,
+    CAST(d_output_tokens AS BIGINT) AS output_tokens,
+    CAST(d_cache_read_tokens AS BIGINT) AS cache_read_tokens,
+    CAST(d_cache_write_tokens AS BIGINT) AS cache_write_tokens,
+    d_price AS price
 FROM checked_usage
 WHERE problem IS NULL
 ORDER BY position;

@@ -1,0 +1,76 @@
+"""`make bench`: build demo sources of 10k and 100k requests and print, per size, wall time per
+stage, rows per second, files per second and peak RSS of the whole build (all processes).
+
+Usage: python tests/benchmark.py [SIZE ...]     (default: 10000 100000)
+Each build runs in a child process so its peak RSS (and its render workers') is its own."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+
+CHILD = r"""
+import json, sys, time, logging
+from pathlib import Path
+from reportgen import analysis, render, snapshot, publish
+from reportgen.config import load_config
+from reportgen.sources import open_source
+source, out = sys.argv[1], Path(sys.argv[2])
+config = load_config(None, {"source": source, "out": out})
+times = {}
+staging = out / "stage"
+staging.mkdir(parents=True)
+db = staging / "snapshot.duckdb"
+t = time.perf_counter()
+counts = snapshot.take_snapshot(config, open_source(source), db, "bench", "2026-11-01T00:00:00+00:00")
+times["snapshot"] = time.perf_counter() - t
+t = time.perf_counter()
+analysis.analyse(config, db)
+times["analysis"] = time.perf_counter() - t
+t = time.perf_counter()
+files = render.render_site(config, db, staging, render.default_workers())
+times["render"] = time.perf_counter() - t
+t = time.perf_counter()
+files += publish.write_manifest(staging)
+times["manifest"] = time.perf_counter() - t
+print(json.dumps({"times": times, "files": files,
+                  "rows": sum(c.rows_read for c in counts)}))
+"""
+
+
+def main(sizes: list[int]) -> None:
+    DATA.mkdir(exist_ok=True)
+    print(f"{'requests':>9} {'rows read':>10} {'total s':>8} {'snapshot':>9} {'analysis':>9} {'render':>8} "
+          f"{'manifest':>9} {'rows/s':>9} {'files':>8} {'files/s':>8} {'peak RSS':>9}")
+    for size in sizes:
+        source = DATA / f"demo-{size}.db"
+        if not source.exists():
+            subprocess.run([sys.executable, "-m", "reportgen", "demo", "--no-build", "--rows", str(size),
+                            "--data", str(source)], check=True, capture_output=True)
+        out = DATA / f"out-{size}"
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", CHILD, f"sqlite://{source}", str(out)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"build of {size} requests failed:\n{done.stderr}")
+        wall = time.perf_counter() - started
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        t = result["times"]
+        print(f"{size:>9} {result['rows']:>10} {wall:>8.1f} {t['snapshot']:>9.2f} {t['analysis']:>9.2f} "
+              f"{t['render']:>8.2f} {t['manifest']:>9.2f} {result['rows'] / wall:>9.0f} {result['files']:>8} "
+              f"{result['files'] / t['render']:>8.0f} {max(peak_kib, before) / 1024:>7.0f}MB")
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])

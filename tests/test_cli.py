@@ -1,0 +1,178 @@
+"""cli.py: every command, every error path: one line on stderr, a documented exit code, and the
+published report left as it was."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from helpers import call_row, usage_row, write_sqlite
+
+from reportgen import cli, publish
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.fixture
+def run(tmp_path):
+    def invoke(*args: str):
+        return CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    return invoke
+
+
+@pytest.fixture
+def published(tmp_path, run):
+    """OUT with one good snapshot; returns (out, source url, snapshot id)."""
+    db = write_sqlite(tmp_path / "good.db", [usage_row("r1", price="1")], [call_row("c1", "r1", price="1")])
+    out = tmp_path / "out"
+    result = run("build", "--source", f"sqlite://{db}", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    return out, f"sqlite://{db}", publish.latest_id(out)
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+def test_every_command_has_help_and_is_documented():
+    readme = README.read_text()
+    for path, command in all_commands(cli.main):
+        assert command.help, path
+        assert f"reportgen {' '.join(path)}" in readme, f"README does not document {' '.join(path)}"
+
+
+def test_exit_codes_are_documented():
+    readme = README.read_text()
+    for name, value in vars(cli).items():
+        if name.startswith("EXIT_"):
+            assert re.search(rf"^\| *`?{value}`? *\|", readme, re.M), f"exit code {value} ({name}) not in README"
+
+
+def test_build_is_quiet_on_success_when_not_on_a_terminal(published, run):
+    out, source, _ = published
+    result = run("build", "--source", source, "--out", str(out))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_verbose_build_says_what_it_did(published, run):
+    out, source, _ = published
+    result = run("build", "--source", source, "--out", str(out), "--verbose")
+    assert result.exit_code == 0
+    assert "usage: 1 rows read, 1 accepted, 0 rejected" in result.stderr
+    assert "report: " in result.stdout
+
+
+def _broken_sources(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    no_table = tmp_path / "no_table.db"
+    sqlite3.connect(no_table).execute("CREATE TABLE usage (id, created_at, user_id)").connection.commit()
+    no_column = write_sqlite(tmp_path / "no_column.db", [], [], usage_columns=("id", "created_at"))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00garbage" * 100)
+    unreadable = tmp_path / "csvs"
+    unreadable.mkdir()
+    (unreadable / "usage.csv").write_text('id,created_at,user_id\n1,"unterminated\n')
+    (unreadable / "inference_calls.csv").write_text("id,usage_id,created_at\n")
+    return {
+        "missing file": (f"sqlite://{tmp_path}/nope.db", "SQLite file not found"),
+        "missing table": (f"sqlite://{no_table}", "inference_calls"),
+        "missing column": (f"sqlite://{no_column}", "has no column 'user_id'"),
+        "unreadable file": (f"sqlite://{junk}", "file is not a database"),
+        "unreadable csv": (str(unreadable), "cannot read table 'usage'"),
+        "missing folder": (str(tmp_path / "nowhere"), "source not found"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing file", "missing table", "missing column", "unreadable file",
+                                  "unreadable csv", "missing folder"])
+def test_unreadable_source_is_one_line_exit_3_and_latest_untouched(tmp_path, published, run, case):
+    out, _, before = published
+    source, message = _broken_sources(tmp_path)[case]
+    result = run("build", "--source", source, "--out", str(out))
+    assert result.exit_code == cli.EXIT_SOURCE
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("reportgen: ") and message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert publish.latest_id(out) == before
+    assert publish.snapshot_ids(out) == [before]
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("page_sise = 10\n", "unknown key 'page_sise'"),
+    ("[columns.usage]\nuserid = 'x'\n", "unknown key 'userid' in [columns.usage]"),
+    ("[tables]\nusages = 'x'\n", "unknown key 'usages' in [tables]"),
+    ("timezone = 'Mars/Olympus'\n", "unknown timezone 'Mars/Olympus'"),
+    ("page_size = 0\n", "page_size must be a whole number from 1"),
+    ("price_tolerance = 'cheap'\n", "price_tolerance must be a number"),
+    ("this is not toml", "is not valid TOML"),
+])
+def test_config_errors_exit_2_naming_the_key(tmp_path, published, run, toml, message):
+    out, source, before = published
+    (tmp_path / "bad.toml").write_text(toml)
+    result = run("build", "--config", str(tmp_path / "bad.toml"), "--source", source, "--out", str(out))
+    assert result.exit_code == cli.EXIT_USAGE, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert publish.latest_id(out) == before
+
+
+def test_cli_options_override_the_config_file(tmp_path, run):
+    db = write_sqlite(tmp_path / "s.db", [usage_row(f"r{i}") for i in range(5)], [])
+    (tmp_path / "reportgen.toml").write_text(f"source = 'sqlite://{db}'\nout = '{tmp_path}/cfg-out'\npage_size = 2\n")
+    result = run("build", "--page-size", "4")
+    assert result.exit_code == 0, result.stderr
+    meta = (tmp_path / "cfg-out" / "latest" / "api" / "requests" / "page-1.json").read_text()
+    assert '"pages":2' in meta
+
+
+def test_table_and_column_options(tmp_path, run):
+    con = sqlite3.connect(tmp_path / "s.db")
+    con.execute("CREATE TABLE reqs (rid, created_at, account)")
+    con.execute("INSERT INTO reqs VALUES ('r1', '2026-10-01', 'acct')")
+    con.execute("CREATE TABLE inference_calls (id, usage_id, created_at)")
+    con.commit()
+    result = run("build", "--source", f"sqlite://{tmp_path}/s.db", "--out", str(tmp_path / "o"),
+                 "--table", "usage=reqs", "--column", "usage.id=rid", "--column", "usage.user_id=account")
+    assert result.exit_code == 0, result.stderr
+    assert '"user_id":"acct"' in (tmp_path / "o" / "latest" / "api" / "requests" / "r1.json").read_text()
+    bad = run("build", "--source", f"sqlite://{tmp_path}/s.db", "--column", "usage_id=x")
+    assert bad.exit_code == cli.EXIT_USAGE and "TABLE.COLUMN=NAME" in bad.stderr
+
+
+def test_no_source_is_a_usage_error(run):
+    result = run("build")
+    assert result.exit_code == cli.EXIT_USAGE and "no source" in result.stderr
+
+
+def test_busy_lock_exits_4_and_changes_nothing(published, run):
+    out, source, before = published
+    with publish.build_lock(out):
+        result = run("build", "--source", source, "--out", str(out), "--wait", "0.2")
+    assert result.exit_code == cli.EXIT_BUSY and "another build is running" in result.stderr
+    assert publish.snapshot_ids(out) == [before]
+
+
+def test_unwritable_out_exits_6(tmp_path, run):
+    db = write_sqlite(tmp_path / "s.db", [], [])
+    (tmp_path / "file").write_text("")
+    result = run("build", "--source", f"sqlite://{db}", "--out", str(tmp_path / "file" / "out"))
+    assert result.exit_code == cli.EXIT_OUTPUT and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_demo_writes_data_and_builds(tmp_path, run):
+    result = run("demo", "--rows", "60", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "d.db"))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "d.db").is_file()
+    assert f"report: {tmp_path / 'o' / 'latest' / 'index.html'}" in result.stdout
+    assert os.path.isfile(tmp_path / "o" / "latest" / "index.html")
+
+
+def test_version(run):
+    result = run("--version")
+    assert result.exit_code == 0 and "reportgen" in result.stdout

@@ -1,0 +1,131 @@
+"""render.py + urls.py + paginate.py: the JSON API's layout and envelopes, unsafe ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from helpers import call_row, load_json, read_list, usage_row, write_sqlite
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reportgen import urls
+from reportgen.paginate import page_count, pages
+from reportgen.pipeline import build
+from reportgen.render import OutputError, SiteWriter
+
+
+def built_site(tmp_path, config_for, usage, calls, workers=1, **overrides) -> Path:
+    db = write_sqlite(tmp_path / "source.db", usage, calls)
+    return build(config_for(f"sqlite://{db}", **overrides), workers=workers).path
+
+
+def test_empty_tables_still_have_page_one(tmp_path, config_for):
+    site = built_site(tmp_path, config_for, [], [])
+    for name in ("user-summary", "requests", "inference-calls"):
+        assert load_json(site / "api" / name / "page-1.json") == {"page": 1, "pages": 1, "total": 0, "items": []}
+        assert not (site / "api" / name / "page-2.json").exists()
+
+
+def test_pagination_envelopes(tmp_path, config_for):
+    usage = [usage_row(f"r{i:02d}", created_at=f"2026-10-01T10:{i:02d}:00Z", user_id=f"u{i % 3}") for i in range(25)]
+    site = built_site(tmp_path, config_for, usage, [], page_size=10, workers=2)
+    envelopes = [load_json(site / "api" / "requests" / f"page-{n}.json") for n in (1, 2, 3)]
+    assert [(e["page"], e["pages"], e["total"], len(e["items"])) for e in envelopes] == [
+        (1, 3, 25, 10), (2, 3, 25, 10), (3, 3, 25, 5)]
+    ids = [item["id"] for e in envelopes for item in e["items"]]
+    assert ids == [f"r{i:02d}" for i in reversed(range(25))]  # newest first, none twice
+    assert not (site / "api" / "requests" / "page-4.json").exists()
+
+
+def test_request_row_fields_and_exact_prices(tmp_path, config_for):
+    usage = [usage_row("r1", handle="Ann", model="m", input_tokens=1, output_tokens=2, cache_read_tokens=3,
+                       cache_write_tokens=4, price="12345.123456789012")]
+    calls = [call_row("c1", "r1", user_id="u1", input_tokens=1, output_tokens=2, cache_read_tokens=3,
+                      cache_write_tokens=4, price="12345.123456789012", model="m")]
+    site = built_site(tmp_path, config_for, usage, calls)
+    (item,) = read_list(site, "requests")
+    assert list(item) == ["id", "user_id", "handle", "created_at", "model", "input_tokens", "output_tokens",
+                          "cache_read_tokens", "cache_write_tokens", "price", "source", "discrepancies",
+                          "inference", "usage"]
+    assert item["price"] == Decimal("12345.123456789012")  # exact: never a binary float on the way
+    assert item["created_at"] == "2026-10-01T10:00:00.000000+00:00"
+    assert item["inference"] == {"calls": 1, "input_tokens": 1, "output_tokens": 2, "cache_read_tokens": 3,
+                                 "cache_write_tokens": 4, "price": Decimal("12345.123456789012")}
+    (call,) = read_list(site, "inference-calls")
+    assert list(call) == ["id", "usage_id", "created_at", "user_id", "model", "input_tokens", "output_tokens",
+                          "cache_read_tokens", "cache_write_tokens", "price", "request_id"]
+    (user,) = read_list(site, "user-summary")
+    assert list(user) == ["user_id", "handle", "requests", "input_tokens", "output_tokens", "cache_read_tokens",
+                          "cache_write_tokens", "price", "discrepancies", "first_seen", "last_seen", "source"]
+    doc = load_json(site / "api" / "requests" / "r1.json")
+    assert doc["calls"] == [call] and {k: v for k, v in doc.items() if k != "calls"} == item
+    assert load_json(site / "api" / "inference-calls" / "by-usage" / "r1.json") == {
+        "usage_id": "r1", "request_id": "r1", "total": 1, "items": [call]}
+
+
+UNSAFE = ["../escape", "a b/c", "ünïcode-Ω", "x" * 150, "y" * 400, "page-1", ".hidden", "index", "..", "/abs",
+          "back\\slash", "nul\x01byte"]
+
+
+def test_unsafe_ids_stay_inside_and_reachable(tmp_path, config_for):
+    usage = [usage_row(i, created_at=f"2026-10-01T10:{n:02d}:00Z") for n, i in enumerate(UNSAFE)]
+    calls = [call_row(f"c{n}", i) for n, i in enumerate(UNSAFE)]
+    site = built_site(tmp_path, config_for, usage, calls)
+    out = site.parent.parent
+    inside = {p.resolve() for p in out.rglob("*")}
+    assert all(str(p).startswith(str(out.resolve())) for p in inside)
+    assert not (out.parent / "escape.json").exists()
+    for request_id in UNSAFE:
+        doc = load_json(site / urls.api_request(request_id))
+        assert doc["id"] == request_id
+        assert load_json(site / urls.api_calls_by_usage(request_id))["items"][0]["usage_id"] == request_id
+    # the paginated page-1.json was not overwritten by the request whose id is "page-1"
+    assert load_json(site / "api" / "requests" / "page-1.json")["total"] == len(UNSAFE)
+    meta = load_json(site / "api" / "meta.json")
+    assert meta["id_encoding"] == json.loads(json.dumps(urls.ID_ENCODING))
+
+
+@given(st.text(min_size=1, max_size=600))
+def test_id_encoding_is_reversible_and_safe(identifier):
+    stem = urls.id_stem(identifier)
+    assert urls.id_from_stem(stem) == identifier
+    if stem == identifier:
+        assert urls.SAFE_ID.fullmatch(stem) and not stem.startswith(".")
+    else:
+        assert stem.startswith("~")
+        for part in stem[1:].split("/"):
+            assert re.fullmatch(r"[A-Za-z0-9_-]{1,200}", part)
+
+
+def test_encoded_example_in_meta_is_true():
+    for identifier, stem in urls.ID_ENCODING["example"].items():
+        assert urls.id_stem(identifier) == stem
+
+
+def test_writer_refuses_escapes_and_second_writes(tmp_path):
+    writer = SiteWriter(tmp_path)
+    writer.write("a/b.json", "{}")
+    for bad in ("../x", "/etc/x", "a/../../x", "a//b", "a\\b", "./a", ""):
+        with pytest.raises(OutputError, match="outside"):
+            writer.write(bad, "")
+    with pytest.raises(OutputError, match="twice"):
+        writer.write("a/b.json", "{}")
+    assert sorted(os.listdir(tmp_path)) == ["a"]
+
+
+def test_pages():
+    assert page_count(0, 10) == 1 and page_count(10, 10) == 1 and page_count(11, 10) == 2
+    first, second = pages(11, 10)
+    assert (first.previous, first.next, first.start, first.stop) == (None, 2, 0, 10)
+    assert (second.previous, second.next, second.start, second.stop) == (1, None, 10, 11)
+
+
+def test_links_are_relative():
+    assert urls.link("index.html", "api/meta.json") == "api/meta.json"
+    assert urls.link("requests/page-2.html", "index.html") == "../index.html"
+    assert urls.link("a/b/c.html", "a/~x/y.html") == "../~x/y.html"

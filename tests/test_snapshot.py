@@ -1,0 +1,257 @@
+"""snapshot.py and sources/: every source kind, every bad-row kind, mapping and errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from decimal import Decimal
+
+import duckdb
+import pytest
+from helpers import call_row, rows, usage_row, write_sqlite
+
+from reportgen.config import load_config
+from reportgen.snapshot import connect, take_snapshot
+from reportgen.sources import SourceError, open_source
+
+
+def snapshot_of(tmp_path, source: str, **overrides):
+    config = load_config(None, {"source": source, **overrides})
+    db = tmp_path / "snap.duckdb"
+    counts = take_snapshot(config, open_source(source), db, "sid", "2026-11-01T00:00:00+00:00")
+    return connect(db, read_only=True), {c.table: (c.rows_read, c.rows_accepted, c.rows_rejected) for c in counts}
+
+
+def test_sqlite_mixed_types_in_one_column_are_all_taken(tmp_path):
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE usage (id INTEGER, created_at, user_id, price REAL, input_tokens)")
+    con.execute("CREATE TABLE inference_calls (id, usage_id, created_at)")
+    con.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?)", [
+        (17, "2026-10-01T10:00:00Z", "u", 0.1, 5),
+        ("req-18", 1790000000, "u", "0.25", "6"),
+        (19, 1790000000123, "u", 1, 7.0),
+        (20, "2026-10-01 12:00:00", "u", None, None),
+        (21, "2026-10-01T12:00:00+02:00", "u", 3e-7, 0),
+    ])
+    con.execute("INSERT INTO inference_calls VALUES (1, 17, '2026-10-01T10:00:01Z')")
+    con.commit()
+    con.close()
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert counts == {"usage": (5, 5, 0), "inference_calls": (1, 1, 0)}
+    got = rows(snap, "SELECT id, created_at::VARCHAR AS at, price, input_tokens FROM usage")
+    assert got == [
+        {"id": "17", "at": "2026-10-01 10:00:00+00", "price": Decimal("0.1"), "input_tokens": 5},
+        {"id": "req-18", "at": "2026-09-21 14:13:20+00", "price": Decimal("0.25"), "input_tokens": 6},
+        {"id": "19", "at": "2026-09-21 14:13:20.123+00", "price": Decimal("1"), "input_tokens": 7},
+        {"id": "20", "at": "2026-10-01 12:00:00+00", "price": None, "input_tokens": None},
+        {"id": "21", "at": "2026-10-01 10:00:00+00", "price": Decimal("3E-7"), "input_tokens": 0},
+    ]
+    assert rows(snap, "SELECT usage_id FROM inference_calls") == [{"usage_id": "17"}]
+
+
+BAD_USAGE = [
+    (usage_row(None), "missing_id", "id"),
+    (usage_row("  "), "missing_id", "id"),
+    (usage_row("dup"), None, None),
+    (usage_row("dup", user_id="other"), "duplicate_id", "id"),
+    (usage_row("nouser", user_id=None), "missing_user_id", "user_id"),
+    (usage_row("badts", created_at="yesterday"), "bad_timestamp", "created_at"),
+    (usage_row("nots", created_at=None), "bad_timestamp", "created_at"),
+    (usage_row("inf", created_at="infinity"), "bad_timestamp", "created_at"),
+    (usage_row("toolong", created_at="12345678901234567"), "bad_timestamp", "created_at"),
+    (usage_row("neg", input_tokens=-1), "negative", "input_tokens"),
+    (usage_row("frac", output_tokens="1.5"), "not_a_whole_number", "output_tokens"),
+    (usage_row("word", cache_read_tokens="many"), "not_a_number", "cache_read_tokens"),
+    (usage_row("nan", cache_write_tokens="NaN"), "not_a_number", "cache_write_tokens"),
+    (usage_row("negprice", price="-0.01"), "negative", "price"),
+    (usage_row("dollar", price="$1"), "not_a_number", "price"),
+    (usage_row("comma", price="1,5"), "not_a_number", "price"),
+    (usage_row("ok", price="1e-3", input_tokens="1e3"), None, None),
+]
+
+
+def test_every_bad_usage_row_is_rejected_with_its_reason(tmp_path):
+    db = write_sqlite(tmp_path / "s.db", [r for r, _, _ in BAD_USAGE], [])
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    expected = [(i + 1, reason, column) for i, (_, reason, column) in enumerate(BAD_USAGE) if reason]
+    got = snap.execute("SELECT position, reason, column_name FROM rejected_rows WHERE table_name = 'usage' "
+                       "ORDER BY position").fetchall()
+    assert got == expected
+    assert counts["usage"] == (len(BAD_USAGE), 2, len(BAD_USAGE) - 2)
+    assert rows(snap, "SELECT id, user_id, price, input_tokens FROM usage") == [
+        {"id": "dup", "user_id": "u1", "price": None, "input_tokens": None},
+        {"id": "ok", "user_id": "u1", "price": Decimal("0.001"), "input_tokens": 1000},
+    ]
+
+
+def test_rejected_rows_keep_their_original_values(tmp_path):
+    db = write_sqlite(tmp_path / "s.db", [usage_row("x", price="abc", handle="<b>", input_tokens=3)], [])
+    snap, _ = snapshot_of(tmp_path, f"sqlite://{db}")
+    (original,) = snap.execute("SELECT original FROM rejected_rows").fetchone()
+    assert json.loads(original) == {
+        "id": "x", "created_at": "2026-10-01T10:00:00Z", "user_id": "u1", "handle": "<b>", "model": None,
+        "input_tokens": "3", "output_tokens": None, "cache_read_tokens": None, "cache_write_tokens": None,
+        "price": "abc"}
+
+
+def test_bad_inference_calls_are_rejected_and_user_id_is_optional(tmp_path):
+    calls = [call_row(None, "r"), call_row("c1", "r"), call_row("c1", "r"), call_row("c2", "r", created_at="soon"),
+             call_row("c3", "r", price="-1"), call_row("c4", None, user_id=None), call_row("c5", "", user_id="")]
+    db = write_sqlite(tmp_path / "s.db", [], calls)
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert counts["inference_calls"] == (7, 3, 4)
+    assert [r[0] for r in snap.execute("SELECT reason FROM rejected_rows ORDER BY position").fetchall()] == [
+        "missing_id", "duplicate_id", "bad_timestamp", "negative"]
+    assert rows(snap, "SELECT id, usage_id, user_id FROM inference_calls WHERE id IN ('c4', 'c5') ORDER BY id") == [
+        {"id": "c4", "usage_id": None, "user_id": None}, {"id": "c5", "usage_id": None, "user_id": None}]
+
+
+def test_missing_optional_columns_are_null_for_every_row(tmp_path):
+    db = write_sqlite(tmp_path / "s.db", [usage_row("r1")], [call_row("c1", "r1")],
+                      usage_columns=("id", "created_at", "user_id"), call_columns=("id", "usage_id", "created_at"))
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert counts == {"usage": (1, 1, 0), "inference_calls": (1, 1, 0)}
+    assert rows(snap, "SELECT handle, model, price FROM usage") == [{"handle": None, "model": None, "price": None}]
+
+
+def test_tables_and_columns_are_mapped_from_the_config(tmp_path):
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE requests (rid, ts, account, cost)")
+    con.execute("CREATE TABLE provider_calls (cid, request, ts)")
+    con.execute("INSERT INTO requests VALUES ('r1', '2026-10-01T00:00:00Z', 'acct', '0.5')")
+    con.execute("INSERT INTO provider_calls VALUES ('c1', 'r1', '2026-10-01T00:00:00Z')")
+    con.commit()
+    con.close()
+    toml = tmp_path / "reportgen.toml"
+    toml.write_text("""
+[tables]
+usage = "requests"
+inference_calls = "provider_calls"
+[columns.usage]
+id = "rid"
+created_at = "ts"
+user_id = "account"
+price = "cost"
+[columns.inference_calls]
+id = "cid"
+usage_id = "request"
+created_at = "ts"
+""")
+    config = load_config(toml, {"source": f"sqlite://{db}"})
+    take_snapshot(config, open_source(config.source), tmp_path / "m.duckdb", "sid", "now")
+    snap = connect(tmp_path / "m.duckdb", read_only=True)
+    assert rows(snap, "SELECT id, user_id, price FROM usage") == [
+        {"id": "r1", "user_id": "acct", "price": Decimal("0.5")}]
+    assert rows(snap, "SELECT id, usage_id FROM inference_calls") == [{"id": "c1", "usage_id": "r1"}]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({}, "has no column 'user_id' (required as usage.user_id)"),
+    ({"columns": {"usage": {"user_id": "account"}}}, "has no column 'account' (required as usage.user_id)"),
+    ({"columns": {"usage": {"user_id": "id", "model": "engine"}}}, "has no column 'engine' (mapped to usage.model"),
+])
+def test_missing_required_or_mapped_column_is_a_clear_error(tmp_path, overrides, message):
+    db = write_sqlite(tmp_path / "s.db", [], [], usage_columns=("id", "created_at"))
+    with pytest.raises(SourceError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        snapshot_of(tmp_path, f"sqlite://{db}", **overrides)
+
+
+def test_missing_table_and_missing_file_are_source_errors(tmp_path):
+    db = tmp_path / "s.db"
+    sqlite3.connect(db).execute("CREATE TABLE usage (id, created_at, user_id)").connection.commit()
+    with pytest.raises(SourceError, match="inference_calls"):
+        snapshot_of(tmp_path, f"sqlite://{db}")
+    with pytest.raises(SourceError, match="SQLite file not found"):
+        snapshot_of(tmp_path, f"sqlite://{tmp_path}/nope.db")
+    (tmp_path / "junk.db").write_text("not a database")
+    with pytest.raises(SourceError, match="file is not a database"):
+        snapshot_of(tmp_path, f"sqlite://{tmp_path}/junk.db")
+
+
+USAGE_CSV = """id,created_at,user_id,price,input_tokens
+17,2026-10-01T10:00:00Z,u1,0.5,10
+req-18,1790000000,u2,abc,
+,2026-10-01T10:00:00Z,u3,1,1
+"""
+CALLS_CSV = "id,usage_id,created_at,price\n1,17,2026-10-01T10:00:01Z,0.5\n"
+
+
+def _write_file_source(folder, kind):
+    folder.mkdir()
+    usage = [usage_row(17, price=0.5, input_tokens=10), usage_row("req-18", created_at=1790000000, price="abc"),
+             usage_row(None, user_id="u3")]
+    calls = [call_row(1, 17, price=0.5)]
+    if kind == "csv":
+        (folder / "usage.csv").write_text(USAGE_CSV)
+        (folder / "inference_calls.csv").write_text(CALLS_CSV)
+    elif kind in ("json", "ndjson"):
+        for name, data in (("usage", usage), ("inference_calls", calls)):
+            text = json.dumps(data) if kind == "json" else "\n".join(json.dumps(r) for r in data)
+            (folder / f"{name}.{kind}").write_text(text)
+    else:
+        con = duckdb.connect()
+        con.execute("CREATE TABLE u (id VARCHAR, created_at VARCHAR, user_id VARCHAR, price VARCHAR, "
+                    "input_tokens BIGINT)")
+        con.execute("INSERT INTO u VALUES ('17', '2026-10-01T10:00:00Z', 'u1', '0.5', 10), "
+                    "('req-18', '1790000000', 'u1', 'abc', NULL), (NULL, '2026-10-01T10:00:00Z', 'u3', NULL, NULL)")
+        con.execute(f"COPY u TO '{folder}/usage.parquet' (FORMAT parquet)")
+        con.execute(f"COPY (SELECT 1 AS id, 17 AS usage_id, TIMESTAMPTZ '2026-10-01 10:00:01+00' AS created_at, "
+                    f"0.5 AS price) TO '{folder}/inference_calls.parquet' (FORMAT parquet)")
+
+
+@pytest.mark.parametrize("kind", ["csv", "json", "ndjson", "parquet"])
+def test_folder_of_files(tmp_path, kind):
+    _write_file_source(tmp_path / "src", kind)
+    snap, counts = snapshot_of(tmp_path, str(tmp_path / "src"))
+    assert counts == {"usage": (3, 1, 2), "inference_calls": (1, 1, 0)}
+    assert snap.execute("SELECT reason FROM rejected_rows ORDER BY position").fetchall() == [
+        ("not_a_number",), ("missing_id",)]
+    assert rows(snap, "SELECT id, price, input_tokens FROM usage") == [
+        {"id": "17", "price": Decimal("0.5"), "input_tokens": 10}]
+    assert rows(snap, "SELECT id, usage_id, created_at::VARCHAR AS at FROM inference_calls") == [
+        {"id": "1", "usage_id": "17", "at": "2026-10-01 10:00:01+00"}]
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(SourceError, match="source not found"):
+        snapshot_of(tmp_path, str(tmp_path / "missing"))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "usage.csv").write_text("id,created_at,user_id\n")
+    with pytest.raises(SourceError, match="no inference_calls"):
+        snapshot_of(tmp_path, str(tmp_path / "src"))
+    (tmp_path / "src" / "inference_calls.csv").write_text("id,usage_id,created_at\n")
+    (tmp_path / "src" / "inference_calls.json").write_text("[]")
+    with pytest.raises(SourceError, match="several files"):
+        snapshot_of(tmp_path, str(tmp_path / "src"))
+
+
+def test_duckdb_source_with_native_types(tmp_path):
+    path = tmp_path / "src.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE usage (id INTEGER, created_at TIMESTAMPTZ, user_id VARCHAR, price DECIMAL(10, 4), "
+                "input_tokens BIGINT)")
+    con.execute("CREATE TABLE inference_calls (id INTEGER, usage_id INTEGER, created_at TIMESTAMP, price DOUBLE)")
+    con.execute("INSERT INTO usage VALUES (1, '2026-10-01 12:00:00+02', 'u', 0.25, 3)")
+    con.execute("INSERT INTO inference_calls VALUES (9, 1, '2026-10-01 10:00:01', 0.25)")
+    con.close()
+    snap, counts = snapshot_of(tmp_path, f"duckdb://{path}")
+    assert counts == {"usage": (1, 1, 0), "inference_calls": (1, 1, 0)}
+    assert rows(snap, "SELECT id, created_at::VARCHAR AS at, price FROM usage") == [
+        {"id": "1", "at": "2026-10-01 10:00:00+00", "price": Decimal("0.25")}]
+    assert rows(snap, "SELECT usage_id, price FROM inference_calls") == [{"usage_id": "1", "price": Decimal("0.25")}]
+
+
+def test_unknown_source_scheme(tmp_path):
+    with pytest.raises(SourceError, match="unknown source kind 'mysql'"):
+        open_source("mysql://x")
+
+
+def test_snapshot_records_provenance_without_credentials(tmp_path):
+    db = write_sqlite(tmp_path / "s.db", [usage_row("r1")], [])
+    snap, _ = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert rows(snap, "SELECT snapshot_id, source_kind, source_label FROM snapshot_meta") == [
+        {"snapshot_id": "sid", "source_kind": "sqlite", "source_label": "sqlite:s.db"}]
+    assert {r[0] for r in snap.execute("SHOW TABLES").fetchall()} == {
+        "usage", "inference_calls", "rejected_rows", "table_counts", "snapshot_meta"}
