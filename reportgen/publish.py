@@ -43,9 +43,11 @@ def new_snapshot_id(now: datetime | None = None, after: str | None = None) -> st
     """Sortable (UTC time first, to the microsecond) and unique: 20261125T030702.123456Z-3f9a1c.
     Sorts after `after` (the newest existing id) even if the clock went backwards."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    if after:
-        newest = datetime.strptime(after.split("-")[0], ID_TIME_FORMAT).replace(tzinfo=UTC)
+    try:
+        newest = datetime.strptime((after or "").split("-")[0], ID_TIME_FORMAT).replace(tzinfo=UTC)
         now = max(now, newest + timedelta(microseconds=1))
+    except ValueError:  # no previous snapshot, or one not named by this version
+        pass
     return now.strftime(ID_TIME_FORMAT) + "-" + secrets.token_hex(3)
 
 

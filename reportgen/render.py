@@ -1,7 +1,8 @@
-"""Snapshot (analysis tables) -> a folder holding the site and its static JSON API.
+"""Snapshot (analysis tables) -> a folder holding the HTML site and its static JSON API.
 
-Work is cut into tasks (a range of pages or of requests) that two processes run in parallel,
-each streaming its rows from the read-only snapshot, so memory does not grow with the data."""
+The work is cut into tasks (a run of list pages, of requests, of users) that two processes run
+in parallel; each task streams its rows from the read-only snapshot, so memory does not grow
+with the data. HTML pages are rendered from the very JSON text the API files hold."""
 
 from __future__ import annotations
 
@@ -11,101 +12,30 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 
-from . import pages, urls
+from . import charts, pages, urls
 from .config import Config
-from .paginate import Page
+from .paginate import Page, pages as make_pages
 from .snapshot import connect
+from .templating import TEMPLATES, environment, format_count, format_usd, markdown_html
+from .writer import OutputError, SiteWriter
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+__all__ = ["OutputError", "render_site", "task_count"]
+
 PAGES_PER_TASK = 50
-REQUESTS_PER_TASK = 5000
+REQUESTS_PER_TASK = 4000
 
-
-class OutputError(Exception):
-    """The output folder cannot be written as asked (a path outside it, or written twice)."""
-
-
-class SiteWriter:
-    """Writes files below one root: refuses any path outside it and any path written twice."""
-
-    def __init__(self, root: Path):
-        self.root = root.resolve()
-        self._made: set[Path] = set()
-        self.count = 0
-
-    def write(self, relative: str, text: str) -> None:
-        parts = relative.split("/")
-        if relative.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in relative or "\0" in relative:
-            raise OutputError(f"refusing to write outside the output folder: {relative!r}")
-        path = self.root.joinpath(*parts)
-        if path.parent not in self._made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
-        try:
-            with open(path, "x", encoding="utf-8") as f:
-                f.write(text)
-        except FileExistsError:
-            raise OutputError(f"refusing to write {relative} twice") from None
-        self.count += 1
-
-
-# --- Jinja2 -----------------------------------------------------------------------------------
-
-def template_environment(timezone: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    zone = ZoneInfo(timezone)
-    env.filters["usd"] = format_usd
-    env.filters["count"] = format_count
-    env.filters["when"] = lambda iso: format_time(iso, zone)
-    env.globals["link"] = urls.link
-    env.globals["urls"] = urls
-    return env
-
-
-def format_usd(value: Decimal | int | None) -> str:
-    if value is None:
-        return "—"
-    amount = Decimal(value)
-    if amount != 0 and abs(amount) < Decimal("0.01"):
-        text = f"{amount:.6f}".rstrip("0")
-        return "$" + (text if not text.endswith(".") else text + "00")
-    return f"${amount:,.2f}"
-
-
-def format_count(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
-
-
-def format_time(iso: str | None, zone: ZoneInfo) -> str:
-    if iso is None:
-        return "—"
-    moment = datetime.fromisoformat(iso).astimezone(zone)
-    return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-# --- tasks ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Task:
-    kind: str  # "list" (pages of a list) or "requests" (one file per request)
-    name: str  # list name for "list"
-    start: int
-    stop: int
-    pages: tuple[Page, ...] = ()
+# list name -> (API page path, HTML page path, template)
+LIST_OUTPUTS: dict[str, tuple[Callable[[int], str] | None, Callable[[int], str], str]] = {
+    "users": (urls.api_user_page, urls.users_page, "users.html"),
+    "requests": (urls.api_request_page, urls.requests_page, "requests.html"),
+    "calls": (urls.api_call_page, urls.calls_page, "calls.html"),
+    "rejected": (None, urls.rejected_page, "rejected.html"),
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +44,81 @@ class RenderSettings:
     root: str
     page_size: int
     timezone: str
+    title: str
+    notes: str | None = None  # operator's Markdown for the index page
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # list | requests | users | discrepancies
+    name: str  # list name or discrepancy kind
+    start: int
+    stop: int
+    pages: tuple[Page, ...] = ()
+
+
+class Worker:
+    """One process's connection, templates and writer."""
+
+    def __init__(self, settings: RenderSettings):
+        self.settings = settings
+        self.con = connect(Path(settings.db_path), read_only=True)
+        self.env = environment(settings.timezone)
+        self.meta = pages.meta(self.con, settings.page_size)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def html(self, writer: SiteWriter, path: str, template: str, **context: Any) -> None:
+        base = pages.base_context(self.meta, self.settings.title, path)
+        writer.write(path, self.env.get_template(template).render(**base, **context))
+
+    def run(self, task: Task) -> int:
+        writer = SiteWriter(Path(self.settings.root))
+        getattr(self, f"_{task.kind}")(writer, task)
+        return writer.count
+
+    def _list(self, writer: SiteWriter, task: Task) -> None:
+        api_path, html_path, template = LIST_OUTPUTS[task.name]
+        items = pages.page_items_json(self.con, task.name, task.start, task.stop)
+        docs = pages.request_docs_of_list(self.con, task.start, task.stop) if task.name == "requests" else None
+        for page in task.pages:
+            a, b = page.start - task.start, page.stop - task.start
+            if api_path:
+                writer.write(api_path(page.number), pages.envelope_json(page, items[a:b]))
+            rows = docs[a:b] if docs is not None else [pages.parse_item(i) for i in items[a:b]]
+            self.html(writer, html_path(page.number), template, rows=rows, pager=pages.pager(page, html_path))
+
+    def _requests(self, writer: SiteWriter, task: Task) -> None:
+        for request_id, request_doc, calls_doc in pages.request_documents(self.con, task.start, task.stop):
+            writer.write(urls.api_request(request_id), request_doc)
+            writer.write(urls.api_calls_by_usage(request_id), calls_doc)
+            request = pages.request_view(pages.parse_item(request_doc))
+            self.html(writer, urls.request(request_id), "request.html", request=request)
+            self.html(writer, urls.calls_by_usage(request_id), "calls_by_usage.html", request=request)
+
+    def _users(self, writer: SiteWriter, task: Task) -> None:
+        size = self.settings.page_size
+        user_ids = pages.user_ids(self.con, task.start, task.stop)
+        daily = pages.user_daily(self.con, user_ids)
+        models_of = pages.user_models(self.con, user_ids)
+        for user, requests in pages.users_with_requests(self.con, task.start, task.stop):
+            uid = user["user_id"]
+            chart = charts.daily_charts(daily.get(uid, []), format_usd, format_count)
+            models = models_of.get(uid, [])
+            for page in make_pages(len(requests), size):
+                path_of = lambda n, uid=uid: urls.user(uid, n)  # noqa: E731
+                self.html(writer, urls.user(uid, page.number), "user.html", user=user, charts=chart,
+                          models=models, rows=requests[page.start:page.stop], pager=pages.pager(page, path_of))
+
+    def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
+        requests = pages.discrepancy_requests(self.con, task.name, task.start, task.stop)
+        for page in task.pages:
+            path_of = lambda n: urls.discrepancy_page(task.name, n)  # noqa: E731
+            self.html(writer, path_of(page.number), "discrepancy_list.html", kind=task.name,
+                      description=pages.DISCREPANCY_KINDS[task.name],
+                      rows=requests[page.start - task.start:page.stop - task.start],
+                      pager=pages.pager(page, path_of))
 
 
 def plan(settings: RenderSettings) -> list[Task]:
@@ -121,59 +126,55 @@ def plan(settings: RenderSettings) -> list[Task]:
     try:
         tasks: list[Task] = []
         for name in pages.LISTS:
-            all_pages = pages.list_pages(con, name, settings.page_size)
-            for i in range(0, len(all_pages), PAGES_PER_TASK):
-                chunk = tuple(all_pages[i:i + PAGES_PER_TASK])
-                tasks.append(Task("list", name, chunk[0].start, chunk[-1].stop, chunk))
+            tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
+        for kind, total in pages.discrepancy_totals(con).items():
+            tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size))
         total = pages.list_total(con, "requests")
-        for start in range(0, total, REQUESTS_PER_TASK):
-            tasks.append(Task("requests", "requests", start, min(start + REQUESTS_PER_TASK, total)))
+        tasks += [Task("requests", "", s, min(s + REQUESTS_PER_TASK, total)) for s in range(0, total, REQUESTS_PER_TASK)]
+        tasks += _user_tasks(pages.user_request_counts(con))
         return tasks
     finally:
         con.close()
 
 
-_worker_con = None
+def _page_tasks(kind: str, name: str, all_pages: list[Page]) -> list[Task]:
+    tasks = []
+    for i in range(0, len(all_pages), PAGES_PER_TASK):
+        chunk = tuple(all_pages[i:i + PAGES_PER_TASK])
+        tasks.append(Task(kind, name, chunk[0].start, chunk[-1].stop, chunk))
+    return tasks
+
+
+def _user_tasks(request_counts: list[int]) -> list[Task]:
+    """Runs of users holding about REQUESTS_PER_TASK requests each."""
+    tasks, start, load = [], 0, 0
+    for n, count in enumerate(request_counts):
+        load += count
+        if load >= REQUESTS_PER_TASK:
+            tasks.append(Task("users", "", start, n + 1))
+            start, load = n + 1, 0
+    if start < len(request_counts):
+        tasks.append(Task("users", "", start, len(request_counts)))
+    return tasks
+
+
+_worker: Worker | None = None
 
 
 def run_task(settings: RenderSettings, task: Task) -> int:
-    """Write the files of one task; returns how many. Runs in a worker process."""
-    global _worker_con
-    if _worker_con is None:
-        _worker_con = connect(Path(settings.db_path), read_only=True)
-    writer = SiteWriter(Path(settings.root))
-    if task.kind == "list":
-        _write_list_pages(_worker_con, writer, task)
-    else:
-        for request_id, request_doc, calls_doc in pages.request_documents(_worker_con, task.start, task.stop):
-            writer.write(urls.api_request(request_id), request_doc)
-            writer.write(urls.api_calls_by_usage(request_id), calls_doc)
-    return writer.count
+    """Entry point in a worker process: one Worker per process, reused across its tasks."""
+    global _worker
+    if _worker is None:
+        _worker = Worker(settings)
+    return _worker.run(task)
 
-
-API_PAGE_PATHS: dict[str, Callable[[int], str]] = {
-    "users": urls.api_user_page,
-    "requests": urls.api_request_page,
-    "calls": urls.api_call_page,
-}
-
-
-def _write_list_pages(con, writer: SiteWriter, task: Task) -> None:
-    items = pages.page_items_json(con, task.name, task.start, task.stop)
-    for page in task.pages:
-        page_items = items[page.start - task.start:page.stop - task.start]
-        writer.write(API_PAGE_PATHS[task.name](page.number), pages.envelope_json(page, page_items))
-
-
-# --- the whole site -----------------------------------------------------------------------------
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
-                on_progress: Callable[[int], Any] | None = None) -> int:
+                on_progress: Callable[[int], Any] | None = None, notes: str | None = None) -> int:
     """Write the whole site for the snapshot at `db_path` into `root`; returns the file count."""
-    settings = RenderSettings(str(db_path), str(root), config.page_size, config.timezone)
-    written = _write_front_pages(config, settings)
-    tasks = plan(settings)
-    for count in _run_tasks(settings, tasks, workers):
+    settings = _settings(config, db_path, root, notes)
+    written = _write_front_pages(settings)
+    for count in _run_tasks(settings, plan(settings), workers):
         written += count
         if on_progress:
             on_progress(1)
@@ -181,19 +182,21 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
 
 
 def task_count(config: Config, db_path: Path, root: Path) -> int:
-    return len(plan(RenderSettings(str(db_path), str(root), config.page_size, config.timezone)))
+    return len(plan(_settings(config, db_path, root, None)))
+
+
+def _settings(config: Config, db_path: Path, root: Path, notes: str | None) -> RenderSettings:
+    return RenderSettings(str(db_path), str(root), config.page_size, config.timezone, config.title, notes)
 
 
 def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[int]:
     if workers <= 1 or len(tasks) <= 1:
-        global _worker_con
+        worker = Worker(settings)
         try:
             for task in tasks:
-                yield run_task(settings, task)
+                yield worker.run(task)
         finally:
-            if _worker_con is not None:
-                _worker_con.close()
-                _worker_con = None
+            worker.close()
         return
     # spawn, not fork: a forked DuckDB connection (and its threads) is not safe to use
     context = multiprocessing.get_context("spawn")
@@ -201,20 +204,42 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
         yield from pool.map(run_task, [settings] * len(tasks), tasks)
 
 
-def _write_front_pages(config: Config, settings: RenderSettings) -> int:
-    con = connect(Path(settings.db_path), read_only=True)
-    try:
-        meta = pages.meta(con, config.page_size)
-        context = {"meta": meta, "headline": pages.headline(con), "title": config.title, "path": urls.INDEX}
-    finally:
-        con.close()
+def _write_front_pages(settings: RenderSettings) -> int:
+    worker = Worker(settings)
     writer = SiteWriter(Path(settings.root))
-    writer.write(urls.META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    env = template_environment(config.timezone)
-    writer.write(urls.INDEX, env.get_template("index.html").render(context))
-    writer.write(urls.STYLESHEET, (TEMPLATES / "style.css").read_text(encoding="utf-8"))
-    return writer.count
+    try:
+        con, size = worker.con, settings.page_size
+        writer.write(urls.META, json.dumps(worker.meta, indent=2, ensure_ascii=False) + "\n")
+        writer.write(urls.STYLESHEET, (TEMPLATES / "style.css").read_text(encoding="utf-8"))
+        users_page = make_pages(pages.list_total(con, "users"), size)[0]
+        users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
+        worker.html(writer, urls.INDEX, "index.html", headline=pages.headline(con),
+                    charts=charts.daily_charts(pages.daily(con), format_usd, format_count),
+                    models=pages.models(con), users=users, users_pager=pages.pager(users_page, urls.users_page),
+                    notes_html=markdown_html(settings.notes) if settings.notes else None)
+        worker.html(writer, urls.DISCREPANCIES, "discrepancies.html", kinds=[
+            {"kind": k, "description": pages.DISCREPANCY_KINDS[k], "requests": n}
+            for k, n in pages.discrepancy_totals(con).items()])
+        worker.html(writer, urls.QUALITY, "quality.html", reasons=pages.rejected_summary(con),
+                    examples=pages.rejected_examples(con), rejected_pages=pages.list_total(con, "rejected"))
+        help_text = (TEMPLATES / "help.md").read_text(encoding="utf-8")
+        worker.html(writer, urls.HELP, "help.html", help_html=markdown_html(help_text))
+        return writer.count
+    finally:
+        worker.close()
 
 
 def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
+
+
+def check_templates() -> list[str]:
+    """Names of templates that do not compile (for tests)."""
+    env = environment("UTC")
+    broken = []
+    for name in env.list_templates(extensions=["html"]):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError:
+            broken.append(name)
+    return broken

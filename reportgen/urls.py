@@ -69,6 +69,43 @@ def api_calls_by_usage(request_id: str) -> str:
 
 INDEX = "index.html"
 STYLESHEET = "assets/style.css"
+HELP = "help.html"
+DISCREPANCIES = "discrepancies/index.html"
+QUALITY = "quality/index.html"
+
+
+def users_page(number: int) -> str:
+    return f"users/page-{number}.html"
+
+
+def user(user_id: str, number: int = 1) -> str:
+    """A user's page; page N lists the Nth page of their requests."""
+    return f"users/{id_stem(user_id)}/page-{number}.html"
+
+
+def requests_page(number: int) -> str:
+    return f"requests/page-{number}.html"
+
+
+def request(request_id: str) -> str:
+    return f"requests/{id_stem(request_id)}.html"
+
+
+def calls_page(number: int) -> str:
+    return f"calls/page-{number}.html"
+
+
+def calls_by_usage(request_id: str) -> str:
+    """The static form of the original dashboard's inference calls ?usage_id= filter."""
+    return f"calls/by-usage/{id_stem(request_id)}.html"
+
+
+def discrepancy_page(kind: str, number: int) -> str:
+    return f"discrepancies/{kind}/page-{number}.html"
+
+
+def rejected_page(number: int) -> str:
+    return f"quality/page-{number}.html"
 
 
 def link(from_path: str, to_path: str) -> str:

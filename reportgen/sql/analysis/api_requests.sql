@@ -6,7 +6,8 @@ CREATE OR REPLACE TABLE api_requests AS
 WITH items AS (
     SELECT
         row_number() OVER (ORDER BY created_at DESC, id) - 1 AS n,
-        id, usage_id, calls,
+        row_number() OVER (PARTITION BY user_id ORDER BY created_at DESC, id) - 1 AS user_n,
+        id, usage_id, user_id, calls, discrepancies,
         to_json({
             'id': id, 'user_id': user_id, 'handle': handle, 'created_at': iso(created_at), 'model': model,
             'input_tokens': input_tokens, 'output_tokens': output_tokens,
@@ -31,7 +32,7 @@ call_lists AS (
     GROUP BY request_id
 )
 SELECT
-    i.n, i.id, i.item,
+    i.n, i.user_n, i.id, i.user_id, i.discrepancies, i.item,
     without_last_brace(i.item) || ',"calls":' || coalesce(c.calls_json, '[]') || '}' AS request_doc,
     without_last_brace(to_json({'usage_id': i.usage_id, 'request_id': i.id, 'total': i.calls}))
         || ',"items":' || coalesce(c.calls_json, '[]') || '}' AS calls_doc

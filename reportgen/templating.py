@@ -1,0 +1,75 @@
+"""The Jinja2 environment: autoescape and StrictUndefined from day one, the filters that
+format money, counts and times, and `link` for every URL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+import markdown
+
+from . import urls
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment(timezone: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    zone = ZoneInfo(timezone)
+    env.filters["usd"] = format_usd
+    env.filters["signed_usd"] = format_signed_usd
+    env.filters["count"] = format_count
+    env.filters["signed_count"] = format_signed_count
+    env.filters["when"] = lambda iso: format_time(iso, zone)
+    env.globals["link"] = urls.link
+    env.globals["urls"] = urls
+    return env
+
+
+def format_usd(value: Decimal | int | None) -> str:
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if amount != 0 and abs(amount) < Decimal("0.01"):
+        text = f"{abs(amount):.6f}".rstrip("0")
+        text = text + "0" * (2 - len(text.split(".")[1])) if "." in text else text
+        return ("-$" if amount < 0 else "$") + text
+    return ("-$" if amount < 0 else "$") + f"{abs(amount):,.2f}"
+
+
+def format_signed_usd(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + format_usd(value)
+
+
+def format_count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def format_signed_count(value: int | None) -> str:
+    return "—" if value is None else f"{value:+,}"
+
+
+def format_time(iso: str | None, zone: ZoneInfo) -> str:
+    if iso is None:
+        return "—"
+    moment = datetime.fromisoformat(iso).astimezone(zone)
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def markdown_html(text: str) -> str:
+    """Operator-written Markdown (help, --notes) -> HTML. Raw HTML in it is escaped, not passed on."""
+    md = markdown.Markdown(extensions=["tables", "fenced_code"])
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return md.convert(text)

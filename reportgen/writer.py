@@ -1,0 +1,45 @@
+"""Writes a site's files below one root: never outside it, never the same path twice, and a
+gzipped copy of every text file for servers that serve precompressed files."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+
+class OutputError(Exception):
+    """The output folder cannot be written as asked (a path outside it, or written twice)."""
+
+
+GZIP_SUFFIXES = (".html", ".json", ".css", ".svg")
+GZIP_MIN_BYTES = 1024  # below this, gzip saves nothing worth a second file
+
+
+class SiteWriter:
+    def __init__(self, root: Path, gzip_copies: bool = True):
+        self.root = root.resolve()
+        self.gzip_copies = gzip_copies
+        self._made: set[Path] = set()
+        self.count = 0
+
+    def write(self, relative: str, text: str) -> None:
+        parts = relative.split("/")
+        if (relative.startswith("/") or any(p in ("", ".", "..") for p in parts)
+                or "\\" in relative or "\0" in relative):
+            raise OutputError(f"refusing to write outside the output folder: {relative!r}")
+        path = self.root.joinpath(*parts)
+        if path.parent not in self._made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(path.parent)
+        data = text.encode("utf-8")
+        self._write_new(path, data, relative)
+        if self.gzip_copies and path.suffix in GZIP_SUFFIXES and len(data) >= GZIP_MIN_BYTES:
+            self._write_new(path.with_name(path.name + ".gz"), gzip.compress(data, 6, mtime=0), relative + ".gz")
+
+    def _write_new(self, path: Path, data: bytes, relative: str) -> None:
+        try:
+            with open(path, "xb") as f:
+                f.write(data)
+        except FileExistsError:
+            raise OutputError(f"refusing to write {relative} twice") from None
+        self.count += 1
