@@ -19,7 +19,8 @@ import jinja2
 
 from . import charts, pages, urls
 from .config import Config
-from .paginate import Page, pages as make_pages
+from .paginate import Page
+from .paginate import pages as make_pages
 from .snapshot import connect
 from .templating import TEMPLATES, environment, format_count, format_usd, markdown_html
 from .writer import OutputError, SiteWriter
@@ -130,7 +131,8 @@ def plan(settings: RenderSettings) -> list[Task]:
         for kind, total in pages.discrepancy_totals(con).items():
             tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size))
         total = pages.list_total(con, "requests")
-        tasks += [Task("requests", "", s, min(s + REQUESTS_PER_TASK, total)) for s in range(0, total, REQUESTS_PER_TASK)]
+        tasks += [Task("requests", "", start, min(start + REQUESTS_PER_TASK, total))
+                  for start in range(0, total, REQUESTS_PER_TASK)]
         tasks += _user_tasks(pages.user_request_counts(con))
         return tasks
     finally:

@@ -57,7 +57,9 @@ def format_count(value: int | None) -> str:
 
 
 def format_signed_count(value: int | None) -> str:
-    return "—" if value is None else f"{value:+,}"
+    if value is None:
+        return "—"
+    return f"{value:+,}" if value else "0"
 
 
 def format_time(iso: str | None, zone: ZoneInfo) -> str:

@@ -1,0 +1,127 @@
+"""The demo site in a real headless Chromium (Debian's, driven by Playwright), served over HTTP
+on loopback with JavaScript off: pagination to the last page, a request's <details> opened onto
+its inference calls, request and user links followed. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from reportgen import demo
+from reportgen.config import load_config
+from reportgen.pipeline import build
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.integration
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """The demo site on http://127.0.0.1:<port>/ (OUT/latest)."""
+    tmp = tmp_path_factory.mktemp("browser")
+    demo.generate(tmp / "demo.db", rows=400, seed=3)
+    config = load_config(None, {"source": f"sqlite://{tmp / 'demo.db'}", "out": tmp / "out", "page_size": 50})
+    site = build(config, workers=2).path
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    outside = []
+    context.route("**/*", lambda route: (outside.append(route.request.url), route.abort())
+                  if not route.request.url.startswith("http://127.0.0.1") else route.continue_())
+    page = context.new_page()
+    yield page
+    assert outside == [], f"the site asked for outside resources: {outside}"
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def test_follow_pagination_to_the_last_page(served, page):
+    page.goto(served + "requests/page-1.html")
+    visited = 1
+    while page.locator("nav.pager a[rel=next]").count():
+        page.locator("nav.pager a[rel=next]").first.click()
+        visited += 1
+        page.wait_for_url(f"**/requests/page-{visited}.html")
+    pager = page.locator("nav.pager p").first.inner_text()
+    assert pager.startswith(f"Page {visited} of {visited}")
+    page.locator("nav.pager a[rel=first]").first.click()
+    page.wait_for_url("**/requests/page-1.html")
+
+
+def test_open_a_request_and_see_its_inference_calls(served, page):
+    page.goto(served + "requests/page-1.html")
+    row = page.locator("details.request").first
+    calls = row.locator("table.calls")
+    assert not calls.is_visible()
+    row.locator("summary").click()
+    assert calls.is_visible() and row.locator("table.comparison").is_visible()
+    assert row.locator("table.calls tbody tr").count() >= 1
+    shot(page, "requests-open-desktop")
+    row.locator(".detail p a").first.click()  # the request's own page
+    page.wait_for_url("**/requests/*.html")
+    assert page.locator("h1").inner_text().startswith("Request")
+    page.locator("main a[href*='users/']").first.click()
+    page.wait_for_url("**/users/**/page-1.html")
+    assert page.locator("figure.chart svg").count() == 2
+    shot(page, "user-desktop")
+
+
+def test_from_who_spent_what_to_a_call_in_three_clicks(served, page):
+    page.goto(served)
+    page.locator("table.users tbody tr th a").first.click()           # 1: the top user
+    page.wait_for_url("**/users/**")
+    page.locator("details.request summary").first.click()             # 2: open a request
+    page.locator("details.request[open] .detail p a").first.click()   # 3: its page, with every call
+    page.wait_for_url("**/requests/*.html")
+    assert page.locator("table.calls tbody tr").count() >= 1
+    shot(page, "request-desktop")
+
+
+def test_mobile_layout_keeps_tables_in_their_box(served, browser):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844},
+                                  device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.goto(served)
+    for selector in ("header", "main", "footer", ".scroll"):
+        assert page.locator(selector).first.bounding_box()["width"] <= 390, selector
+    shot(page, "index-mobile")
+    page.goto(served + "requests/page-1.html")
+    page.locator("details.request summary").first.click()
+    shot(page, "requests-open-mobile")
+    context.close()
