@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import call_row, usage_row, write_sqlite
+
 from reportgen import analysis, render, snapshot
 from reportgen.config import load_config
 from reportgen.sources import open_source

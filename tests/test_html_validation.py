@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from site_fixture import build_fixed_site
 
 pytestmark = pytest.mark.integration

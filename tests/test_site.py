@@ -8,8 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-
 from site_fixture import HOSTILE, HOSTILE_ATTR, build_fixed_site
+
 from reportgen import urls
 
 
@@ -57,8 +57,9 @@ def test_discrepancies_highlighted_by_colour_and_text(site):
 def test_mixed_request_shows_which_figures_came_from_inference(site):
     page = soup(site, urls.request("r4"))  # only input_tokens recorded
     states = {tr.th.get_text(): tr.select("td")[-1].get_text() for tr in page.select("table.comparison tbody tr")}
-    assert states == {"Input tokens": "matches", "Output tokens": "inference used", "Cache read tokens": "inference used",
-                      "Cache write tokens": "inference used", "Price (USD)": "inference used"}
+    assert states == {"Input tokens": "matches", "Output tokens": "inference used",
+                      "Cache read tokens": "inference used", "Cache write tokens": "inference used",
+                      "Price (USD)": "inference used"}
     assert page.select_one("h1 abbr.badge")["title"] == "Figures come partly from inference data"
 
 
