@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, publish, render, snapshot
+from . import analysis, publish, render, snapshot, urls
 from .config import Config
 from .sources import open_source
 
 log = logging.getLogger("reportgen")
 
 SNAPSHOT_DB = "snapshot.duckdb"
+# Checked in the manifest before a snapshot may be published.
+REQUIRED_FILES = [SNAPSHOT_DB, urls.INDEX, urls.META, urls.STYLESHEET, urls.api_user_page(1), urls.api_request_page(1),
+                  urls.api_call_page(1), urls.users_page(1), urls.requests_page(1), urls.calls_page(1),
+                  urls.DISCREPANCIES, urls.QUALITY, urls.HELP]
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ def _build_into(config, source, staging: Path, snapshot_id: str, now: datetime, 
     log.info("rendering")
     advance = progress(render.task_count(config, db_path, staging)) if progress else None
     files = render.render_site(config, db_path, staging, workers or render.default_workers(), advance)
-    files += publish.write_manifest(staging)
+    publish.add_to_manifest(staging, SNAPSHOT_DB)
+    publish.check_complete(staging, REQUIRED_FILES)
     final = publish.publish(config.out, staging, snapshot_id)
     log.info("published %s (%d files)", final, files)
     return BuildResult(snapshot_id, final, counts, files)

@@ -25,7 +25,7 @@ LOCK_FILE = ".reportgen.lock"
 SNAPSHOTS = "snapshots"
 LATEST = "latest"
 STAGING_PREFIX = ".tmp-"
-MANIFEST = "manifest.sha256"
+MANIFEST = "manifest.sha256"  # the same name as urls.MANIFEST: written by the render
 
 
 class LockBusy(Exception):
@@ -94,14 +94,25 @@ def clean_leftovers(out: Path) -> list[Path]:
     return removed
 
 
-def write_manifest(folder: Path) -> int:
-    """MANIFEST lists the sha256 of every file below `folder` (sha256sum format)."""
-    lines = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines.append(f"{digest}  {path.relative_to(folder).as_posix()}\n")
-    (folder / MANIFEST).write_text("".join(lines), encoding="utf-8")
-    return len(lines)
+def add_to_manifest(folder: Path, relative: str) -> None:
+    """Append one file written outside the render (the snapshot database) to the manifest."""
+    digest = hashlib.sha256()
+    with open(folder / relative, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    with open(folder / MANIFEST, "a", encoding="utf-8") as manifest:
+        manifest.write(f"{digest.hexdigest()}  {relative}\n")
+
+
+def check_complete(folder: Path, required: list[str]) -> None:
+    """Refuse to publish a folder whose manifest is missing or lacks a required file."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        raise PublishError(f"{folder} has no manifest ({MANIFEST}): not a complete snapshot")
+    listed = {line.split("  ", 1)[1].rstrip("\n") for line in manifest.read_text(encoding="utf-8").splitlines(True)}
+    missing = [r for r in required if r not in listed or not (folder / r).is_file()]
+    if missing:
+        raise PublishError(f"{folder} is incomplete: {', '.join(missing)} missing")
 
 
 def verify_manifest(folder: Path) -> list[str]:

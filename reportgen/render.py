@@ -74,10 +74,11 @@ class Worker:
         base = pages.base_context(self.meta, self.settings.title, path)
         writer.write(path, self.env.get_template(template).render(**base, **context))
 
-    def run(self, task: Task) -> int:
+    def run(self, task: Task) -> tuple[int, str]:
+        """Write one task's files; returns how many, and their manifest lines."""
         writer = SiteWriter(Path(self.settings.root))
         getattr(self, f"_{task.kind}")(writer, task)
-        return writer.count
+        return writer.count, writer.take_manifest()
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
         api_path, html_path, template = LIST_OUTPUTS[task.name]
@@ -163,7 +164,7 @@ def _user_tasks(request_counts: list[int]) -> list[Task]:
 _worker: Worker | None = None
 
 
-def run_task(settings: RenderSettings, task: Task) -> int:
+def run_task(settings: RenderSettings, task: Task) -> tuple[int, str]:
     """Entry point in a worker process: one Worker per process, reused across its tasks."""
     global _worker
     if _worker is None:
@@ -173,13 +174,17 @@ def run_task(settings: RenderSettings, task: Task) -> int:
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
                 on_progress: Callable[[int], Any] | None = None, notes: str | None = None) -> int:
-    """Write the whole site for the snapshot at `db_path` into `root`; returns the file count."""
+    """Write the whole site for the snapshot at `db_path` into `root`, and its manifest (the
+    sha256 of every file written); returns the file count."""
     settings = _settings(config, db_path, root, notes)
-    written = _write_front_pages(settings)
-    for count in _run_tasks(settings, plan(settings), workers):
-        written += count
-        if on_progress:
-            on_progress(1)
+    with open(root / urls.MANIFEST, "x", encoding="utf-8") as manifest:
+        written, lines = _write_front_pages(settings)
+        manifest.write(lines)
+        for count, lines in _run_tasks(settings, plan(settings), workers):
+            written += count
+            manifest.write(lines)
+            if on_progress:
+                on_progress(1)
     return written
 
 
@@ -191,7 +196,7 @@ def _settings(config: Config, db_path: Path, root: Path, notes: str | None) -> R
     return RenderSettings(str(db_path), str(root), config.page_size, config.timezone, config.title, notes)
 
 
-def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[int]:
+def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[tuple[int, str]]:
     if workers <= 1 or len(tasks) <= 1:
         worker = Worker(settings)
         try:
@@ -206,7 +211,7 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
         yield from pool.map(run_task, [settings] * len(tasks), tasks)
 
 
-def _write_front_pages(settings: RenderSettings) -> int:
+def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
     worker = Worker(settings)
     writer = SiteWriter(Path(settings.root))
     try:
@@ -226,7 +231,7 @@ def _write_front_pages(settings: RenderSettings) -> int:
                     examples=pages.rejected_examples(con), rejected_pages=pages.list_total(con, "rejected"))
         help_text = (TEMPLATES / "help.md").read_text(encoding="utf-8")
         worker.html(writer, urls.HELP, "help.html", help_html=markdown_html(help_text))
-        return writer.count
+        return writer.count, writer.take_manifest()
     finally:
         worker.close()
 

@@ -4,7 +4,6 @@ for ids. Nothing else in reportgen builds a path or a link by hand."""
 from __future__ import annotations
 
 import base64
-import posixpath
 import re
 from urllib.parse import quote
 
@@ -43,6 +42,7 @@ def id_from_stem(stem: str) -> str:
 # --- JSON API -------------------------------------------------------------------------------
 
 META = "api/meta.json"
+MANIFEST = "manifest.sha256"
 
 
 def api_user_page(number: int) -> str:
@@ -108,8 +108,17 @@ def rejected_page(number: int) -> str:
     return f"quality/page-{number}.html"
 
 
+SAFE_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
+
+
 def link(from_path: str, to_path: str) -> str:
     """A relative, URL-quoted link from one output file to another, so the site works from any
-    base URL (latest/, snapshots/<id>/) and from the file system."""
-    relative = posixpath.relpath(to_path, posixpath.dirname(from_path) or ".")
-    return quote(relative, safe="/~._-")
+    base URL (latest/, snapshots/<id>/) and from the file system. Both are paths as built here:
+    relative, '/'-separated, never '..' (a hot path: called for every link of every page)."""
+    here = from_path.split("/")[:-1]
+    there = to_path.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    relative = "../" * (len(here) - common) + "/".join(there[common:])
+    return relative if SAFE_PATH.fullmatch(relative) else quote(relative, safe="/~._-")

@@ -1,5 +1,6 @@
 """`make bench`: build demo sources of 10k and 100k requests and print, per size, wall time per
-stage, rows per second, files per second and peak RSS of the whole build (all processes).
+stage, rows per second, HTML pages per second, and peak RSS of the snapshot + analysis stages
+and of the largest render worker.
 
 Usage: python tests/benchmark.py [SIZE ...]     (default: 10000 100000)
 Each build runs in a child process so its peak RSS (and its render workers') is its own."""
@@ -7,7 +8,6 @@ Each build runs in a child process so its peak RSS (and its render workers') is 
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench-data"
 
 CHILD = r"""
-import json, sys, time, logging
+import json, resource, sys, time, logging
 from pathlib import Path
 from reportgen import analysis, render, snapshot, publish
 from reportgen.config import load_config
@@ -34,21 +34,25 @@ times["snapshot"] = time.perf_counter() - t
 t = time.perf_counter()
 analysis.analyse(config, db)
 times["analysis"] = time.perf_counter() - t
+rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 files = render.render_site(config, db, staging, render.default_workers())
 times["render"] = time.perf_counter() - t
 t = time.perf_counter()
-files += publish.write_manifest(staging)
+publish.add_to_manifest(staging, "snapshot.duckdb")
 times["manifest"] = time.perf_counter() - t
-print(json.dumps({"times": times, "files": files,
-                  "rows": sum(c.rows_read for c in counts)}))
+print(json.dumps({"times": times, "files": files, "rows": sum(c.rows_read for c in counts),
+                  "html": sum(1 for _ in staging.rglob("*.html")),
+                  "rss_main_mb": rss_main / 1024,
+                  "rss_render_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
 def main(sizes: list[int]) -> None:
     DATA.mkdir(exist_ok=True)
     print(f"{'requests':>9} {'rows read':>10} {'total s':>8} {'snapshot':>9} {'analysis':>9} {'render':>8} "
-          f"{'manifest':>9} {'rows/s':>9} {'files':>8} {'files/s':>8} {'peak RSS':>9}")
+          f"{'manifest':>9} {'rows/s':>8} {'files':>8} {'pages':>7} {'pages/s':>8} "
+          f"{'RSS snap+analysis':>18} {'RSS render worker':>18}")
     for size in sizes:
         source = DATA / f"demo-{size}.db"
         if not source.exists():
@@ -56,19 +60,18 @@ def main(sizes: list[int]) -> None:
                             "--data", str(source)], check=True, capture_output=True)
         out = DATA / f"out-{size}"
         subprocess.run(["rm", "-rf", str(out)], check=True)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", CHILD, f"sqlite://{source}", str(out)],
                               capture_output=True, text=True)
         if done.returncode:
             sys.exit(f"build of {size} requests failed:\n{done.stderr}")
         wall = time.perf_counter() - started
-        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         result = json.loads(done.stdout.strip().splitlines()[-1])
         t = result["times"]
         print(f"{size:>9} {result['rows']:>10} {wall:>8.1f} {t['snapshot']:>9.2f} {t['analysis']:>9.2f} "
-              f"{t['render']:>8.2f} {t['manifest']:>9.2f} {result['rows'] / wall:>9.0f} {result['files']:>8} "
-              f"{result['files'] / t['render']:>8.0f} {max(peak_kib, before) / 1024:>7.0f}MB")
+              f"{t['render']:>8.2f} {t['manifest']:>9.2f} {result['rows'] / wall:>8.0f} {result['files']:>8} "
+              f"{result['html']:>7} {result['html'] / t['render']:>8.0f} "
+              f"{result['rss_main_mb']:>16.0f}MB {result['rss_render_mb']:>16.0f}MB")
         subprocess.run(["rm", "-rf", str(out)], check=True)
 
 

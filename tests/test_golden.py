@@ -15,9 +15,10 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def site_files(root: Path) -> dict[str, str]:
-    # .gz copies are the same bytes compressed; the version string is not part of the output's meaning
+    # .gz copies are the same bytes compressed, the manifest their hashes; the version string is
+    # not part of the output's meaning
     return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8").replace(_version(), "VERSION")
-            for p in sorted(root.rglob("*")) if p.is_file() and p.suffix != ".gz"}
+            for p in sorted(root.rglob("*")) if p.is_file() and p.suffix != ".gz" and p.name != "manifest.sha256"}
 
 
 def _version() -> str:

@@ -99,3 +99,21 @@ def test_snapshot_id_format():
     # a clock that went backwards still gives a later id
     later = publish.new_snapshot_id(datetime(2020, 1, 1, tzinfo=UTC), after=sid)
     assert later.startswith("20261125T030702.000001Z-") and later > sid
+
+
+def test_manifest_lists_every_file_of_the_snapshot(tmp_path, config_for, source):
+    site = build(config_for(source), workers=2).path
+    listed = {line.split("  ", 1)[1] for line in (site / publish.MANIFEST).read_text().splitlines()}
+    on_disk = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {publish.MANIFEST}
+    assert listed == on_disk
+
+
+def test_an_incomplete_snapshot_is_not_published(tmp_path):
+    folder = tmp_path / "stage"
+    folder.mkdir()
+    (folder / "index.html").write_text("x")
+    with pytest.raises(publish.PublishError, match="no manifest"):
+        publish.check_complete(folder, ["index.html"])
+    (folder / publish.MANIFEST).write_text("00  index.html\n")
+    with pytest.raises(publish.PublishError, match="api/meta.json missing"):
+        publish.check_complete(folder, ["index.html", "api/meta.json"])
