@@ -22,6 +22,7 @@ EXIT_USAGE = 2
 EXIT_SOURCE = 3
 EXIT_BUSY = 4
 EXIT_OUTPUT = 6
+EXIT_NOTIFY = 7
 
 
 class ReportgenError(click.ClickException):
@@ -38,12 +39,15 @@ class ReportgenError(click.ClickException):
 def _errors_to_exit_codes(func: Callable) -> Callable:
     """Library errors -> ReportgenError; anything unexpected -> one line, exit 1 (a traceback
     only with --verbose)."""
+    from .auth import AuthError
+    from .notify import NotifyError
     from .publish import LockBusy, PublishError
     from .render import OutputError
     from .sources import SourceError
 
-    codes = [(ConfigError, EXIT_USAGE), (SourceError, EXIT_SOURCE), (LockBusy, EXIT_BUSY),
-             (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT)]
+    codes = [(ConfigError, EXIT_USAGE), (AuthError, EXIT_USAGE), (SourceError, EXIT_SOURCE),
+             (LockBusy, EXIT_BUSY), (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT),
+             (NotifyError, EXIT_NOTIFY)]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -91,6 +95,8 @@ def config_options(func: Callable) -> Callable:
         click.option("--timezone", help="IANA time zone for days and displayed times (default UTC)."),
         click.option("--title", help="Title of the report."),
         click.option("--keep", type=int, help="How many snapshots to keep in OUT (default 10)."),
+        click.option("--notes", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A Markdown file of your own notes, shown on the index page."),
         click.option("--table", "table_maps", multiple=True, metavar="CANONICAL=NAME",
                      help="Source table name, e.g. usage=requests. Repeatable."),
         click.option("--column", "column_maps", multiple=True, metavar="TABLE.COLUMN=NAME",
@@ -209,3 +215,165 @@ def _progress_bar() -> Callable[[int], Callable[[int], None]] | None:
         return advance
 
     return start
+
+
+def _out_and_config(config_path: Path | None, out: Path | None) -> Any:
+    return load_config(config_path, {"out": out})
+
+
+out_option = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                          help="Output folder (default: from reportgen.toml, else output).")
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                             help="Config file (default: ./reportgen.toml when it exists).")
+
+
+@main.command()
+@config_option
+@out_option
+@click.option("--list", "list_", is_flag=True, help="List the snapshots, marking the one latest points to.")
+@click.option("--rollback", is_flag=True, help="Point latest at the snapshot before the current one.")
+@click.option("--to", "to_id", metavar="SNAPSHOT_ID", help="Point latest at this snapshot.")
+@click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running build.")
+@_errors_to_exit_codes
+def publish(config_path: Path | None, out: Path | None, list_: bool, rollback: bool, to_id: str | None,
+            wait: float) -> None:
+    """List snapshots, or switch OUT/latest to another one (roll back) atomically."""
+    from . import publish as publishing
+
+    config = _out_and_config(config_path, out)
+    if rollback == bool(to_id) and not list_:
+        raise ConfigError("give one of --list, --rollback or --to SNAPSHOT_ID")
+    if list_:
+        current = publishing.latest_id(config.out)
+        for snapshot_id in publishing.snapshot_ids(config.out):
+            click.echo(f"{'*' if snapshot_id == current else ' '} {snapshot_id}")
+        return
+    with publishing.build_lock(config.out, wait):
+        target = to_id or publishing.previous_id(config.out)
+        publishing.point_latest(config.out, target)
+    click.echo(f"latest -> snapshots/{target}")
+
+
+@main.group()
+def auth() -> None:
+    """Maintain the htpasswd file and print server configuration for basic-auth hosting."""
+
+
+htpasswd_option = click.option("--htpasswd", type=click.Path(dir_okay=False, path_type=Path),
+                               help="htpasswd file (default: from reportgen.toml, else OUT/.htpasswd).")
+
+
+def _htpasswd(config_path: Path | None, out: Path | None, htpasswd: Path | None) -> tuple[Any, Path]:
+    config = _out_and_config(config_path, out)
+    return config, htpasswd or config.htpasswd or config.out / ".htpasswd"
+
+
+@auth.command("add")
+@click.argument("user")
+@config_option
+@out_option
+@htpasswd_option
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option("--cost", type=int, default=None, help="bcrypt cost, 8 to 14 (default 9; see README).")
+@_errors_to_exit_codes
+def auth_add(user: str, config_path, out, htpasswd, password_stdin: bool, cost: int | None) -> None:
+    """Add USER (or change their password). The password is prompted for, never an argument."""
+    from .auth import DEFAULT_COST, add_user
+
+    _, path = _htpasswd(config_path, out, htpasswd)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"Password for {user}", hide_input=True, confirmation_prompt=True, err=True)
+    existed = add_user(path, user, password, cost or DEFAULT_COST)
+    click.echo(f"{'updated' if existed else 'added'} {user} in {path}", err=True)
+
+
+@auth.command("remove")
+@click.argument("user")
+@config_option
+@out_option
+@htpasswd_option
+@_errors_to_exit_codes
+def auth_remove(user: str, config_path, out, htpasswd) -> None:
+    """Remove USER from the htpasswd file."""
+    from .auth import remove_user
+
+    _, path = _htpasswd(config_path, out, htpasswd)
+    remove_user(path, user)
+    click.echo(f"removed {user} from {path}", err=True)
+
+
+@auth.command("config")
+@click.argument("server", type=click.Choice(["nginx", "apache", "caddy"]))
+@config_option
+@out_option
+@htpasswd_option
+@click.option("--listen", default="443 ssl", show_default=True, help="nginx listen directive.")
+@click.option("--server-name", default="reports.example.com", show_default=True, help="Host name served.")
+@_errors_to_exit_codes
+def auth_config(server: str, config_path, out, htpasswd, listen: str, server_name: str) -> None:
+    """Print a working SERVER config that serves OUT behind basic auth."""
+    from .auth import server_config
+
+    config, path = _htpasswd(config_path, out, htpasswd)
+    click.echo(server_config(server, config.out, path, listen, server_name), nl=False)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@htpasswd_option
+@verbose_option
+@_errors_to_exit_codes
+def serve(out: Path, host: str, port: int, htpasswd: Path | None, verbose: bool) -> None:
+    """Preview OUT over HTTP with the same URLs, headers and basic auth as the nginx config."""
+    from .serve import make_server
+
+    server = make_server(out, host, port, htpasswd, quiet=not verbose)
+    click.echo(f"serving {out} on http://{host}:{server.server_address[1]}/"
+               + (" (basic auth)" if htpasswd else " (no auth)"), err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.command()
+@config_option
+@out_option
+@click.option("--to", "to", multiple=True, help="Recipient; repeatable (default: email_to in the config).")
+@click.option("--base-url", help="https:// URL where OUT is served (default: base_url in the config).")
+@click.option("--snapshot", "snapshot_id", help="Snapshot to announce (default: the one latest points to).")
+@click.option("--from", "sender", help="Sender address (default: email_from in the config).")
+@click.option("--smtp-host", help="SMTP server (default: smtp_host, else localhost).")
+@click.option("--smtp-port", type=int, help="SMTP port (default: smtp_port, else 25).")
+@click.option("--starttls/--no-starttls", default=None, help="Use STARTTLS (default: smtp_starttls).")
+@click.option("--smtp-user", help="SMTP user; the password is read from REPORTGEN_SMTP_PASSWORD.")
+@click.option("--eml", type=click.Path(dir_okay=False, path_type=Path), help="Write the message to this file "
+              "instead of sending it.")
+@_errors_to_exit_codes
+def email(config_path, out, to, base_url, snapshot_id, sender, smtp_host, smtp_port, starttls, smtp_user,
+          eml) -> None:
+    """E-mail the link to a snapshot with its headline figures."""
+    import os
+
+    from .notify import PASSWORD_VARIABLE, Smtp, compose, send
+
+    config = _out_and_config(config_path, out)
+    recipients = list(to) or list(config.email_to)
+    if not recipients:
+        raise ConfigError("no recipient: give --to or set email_to in reportgen.toml")
+    base_url = base_url or config.base_url
+    if not base_url:
+        raise ConfigError("no --base-url (or base_url in reportgen.toml): the link needs it")
+    message = compose(config.out, base_url, sender or config.email_from, recipients, snapshot_id, config.timezone)
+    if eml:
+        eml.write_bytes(bytes(message))
+        return
+    send(message, Smtp(smtp_host or config.smtp_host, smtp_port or config.smtp_port,
+                       config.smtp_starttls if starttls is None else starttls, smtp_user or config.smtp_user,
+                       os.environ.get(PASSWORD_VARIABLE)))

@@ -28,7 +28,8 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 })
 
 DEFAULT_CONFIG_FILE = "reportgen.toml"
-SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep")
+SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep", "notes",
+            "htpasswd", "base_url", "email_from", "email_to", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user")
 SECTIONS = ("tables", "columns")
 
 
@@ -45,6 +46,16 @@ class Config:
     timezone: str = "UTC"
     title: str = "LLM usage report"
     keep: int = 10
+    notes: Path | None = None  # the operator's Markdown notes, shown on the index page
+    # hosting and e-mail (the SMTP password comes from REPORTGEN_SMTP_PASSWORD, never a file)
+    htpasswd: Path | None = None
+    base_url: str | None = None
+    email_from: str = "reportgen@localhost"
+    email_to: tuple[str, ...] = ()
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
     # canonical table name -> name in the source
     tables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({t: t for t in TABLES}))
     # canonical table -> canonical column -> column name in the source
@@ -120,8 +131,26 @@ def _build(settings: dict[str, Any], tables: dict, columns: dict, where: str) ->
         kwargs["source"] = str(settings["source"])
     if "out" in settings:
         kwargs["out"] = Path(settings["out"])
+    if "notes" in settings:
+        kwargs["notes"] = Path(settings["notes"])
+        if not kwargs["notes"].is_file():
+            raise ConfigError(f"notes file not found: {kwargs['notes']}")
     if "title" in settings:
         kwargs["title"] = str(settings["title"])
+    for key in ("base_url", "email_from", "smtp_host", "smtp_user"):
+        if key in settings:
+            kwargs[key] = str(settings[key])
+    if "htpasswd" in settings:
+        kwargs["htpasswd"] = Path(settings["htpasswd"])
+    if "email_to" in settings:
+        value = settings["email_to"]
+        kwargs["email_to"] = tuple([value] if isinstance(value, str) else [str(v) for v in value])
+    if "smtp_port" in settings:
+        kwargs["smtp_port"] = _positive_int(settings["smtp_port"], "smtp_port", 1, 65535)
+    if "smtp_starttls" in settings:
+        if not isinstance(settings["smtp_starttls"], bool):
+            raise ConfigError(f"smtp_starttls must be true or false, got {settings['smtp_starttls']!r}")
+        kwargs["smtp_starttls"] = settings["smtp_starttls"]
     if "page_size" in settings:
         kwargs["page_size"] = _positive_int(settings["page_size"], "page_size", 1, 100_000)
     if "keep" in settings:

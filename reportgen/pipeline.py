@@ -4,7 +4,10 @@ The only module that knows every stage; each stage knows only the one before it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,20 +62,33 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
         return final
 
 
+def _checkpoint(name: str) -> None:
+    """For the crash tests only: with REPORTGEN_TEST_STOP_AT=<name>, say so on stderr and wait
+    there to be killed."""
+    if os.environ.get("REPORTGEN_TEST_STOP_AT") == name:
+        print(f"reportgen-test: stopped at {name}", file=sys.stderr, flush=True)
+        time.sleep(600)
+
+
 def _build_into(config, source, staging: Path, snapshot_id: str, now: datetime, workers, progress) -> BuildResult:
     db_path = staging / SNAPSHOT_DB
     log.info("snapshot %s: reading %s", snapshot_id, source.label)
+    _checkpoint("snapshot")
     counts = snapshot.take_snapshot(config, source, db_path, snapshot_id, now.isoformat(timespec="seconds"))
     for c in counts:
         log.info("%s: %d rows read, %d accepted, %d rejected", c.table, c.rows_read, c.rows_accepted,
                  c.rows_rejected)
     log.info("analysing")
     analysis.analyse(config, db_path)
+    _checkpoint("render")
     log.info("rendering")
     advance = progress(render.task_count(config, db_path, staging)) if progress else None
-    files = render.render_site(config, db_path, staging, workers or render.default_workers(), advance)
+    notes = config.notes.read_text(encoding="utf-8") if config.notes else None
+    files = render.render_site(config, db_path, staging, workers or render.default_workers(), advance, notes)
     publish.add_to_manifest(staging, SNAPSHOT_DB)
     publish.check_complete(staging, REQUIRED_FILES)
-    final = publish.publish(config.out, staging, snapshot_id)
+    _checkpoint("before-rename")
+    final = publish.publish(config.out, staging, snapshot_id, between=lambda: _checkpoint("before-swap"))
+    _checkpoint("after-swap")
     log.info("published %s (%d files)", final, files)
     return BuildResult(snapshot_id, final, counts, files)

@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,12 +129,15 @@ def verify_manifest(folder: Path) -> list[str]:
     return bad
 
 
-def publish(out: Path, staging: Path, snapshot_id: str) -> Path:
-    """Move a complete staging folder into place and point `latest` at it."""
+def publish(out: Path, staging: Path, snapshot_id: str, between: Callable[[], None] | None = None) -> Path:
+    """Move a complete staging folder into place and point `latest` at it. (`between` runs
+    after the rename and before the switch: the crash tests stop there.)"""
     final = out / SNAPSHOTS / snapshot_id
     # A killed process cannot leave a half-visible snapshot: the rename is atomic. Surviving power
     # loss would need an fsync per file, which would cost more than the build; not attempted.
     os.rename(staging, final)
+    if between:
+        between()
     point_latest(out, snapshot_id)
     return final
 
@@ -154,6 +157,15 @@ def latest_id(out: Path) -> str | None:
         return Path(os.readlink(out / LATEST)).name
     except OSError:
         return None
+
+
+def previous_id(out: Path) -> str:
+    """The snapshot published before the one `latest` points to (for a rollback)."""
+    current = latest_id(out)
+    earlier = [i for i in snapshot_ids(out) if current is None or i < current]
+    if not earlier:
+        raise PublishError(f"no snapshot older than {current} in {out / SNAPSHOTS} to roll back to")
+    return earlier[-1]
 
 
 def snapshot_ids(out: Path) -> list[str]:

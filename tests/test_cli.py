@@ -176,3 +176,31 @@ def test_demo_writes_data_and_builds(tmp_path, run):
 def test_version(run):
     result = run("--version")
     assert result.exit_code == 0 and "reportgen" in result.stdout
+
+
+def test_notes_option_adds_the_operators_markdown_to_the_index(tmp_path, run):
+    db = write_sqlite(tmp_path / "s.db", [usage_row("r1")], [])
+    (tmp_path / "notes.md").write_text("Budget for **October**: $500.")
+    result = run("build", "--source", f"sqlite://{db}", "--out", str(tmp_path / "o"), "--notes",
+                 str(tmp_path / "notes.md"))
+    assert result.exit_code == 0, result.stderr
+    assert "<strong>October</strong>" in (tmp_path / "o" / "latest" / "index.html").read_text()
+    missing = run("build", "--source", f"sqlite://{db}", "--notes", str(tmp_path / "nope.md"))
+    assert missing.exit_code == cli.EXIT_USAGE and "notes file not found" in missing.stderr
+
+
+def test_publish_list_rollback_and_to(published, run):
+    out, source, first = published
+    assert run("build", "--source", source, "--out", str(out)).exit_code == 0
+    second = publish.latest_id(out)
+    listing = run("publish", "--out", str(out), "--list")
+    assert listing.stdout.splitlines() == [f"  {first}", f"* {second}"]
+    rolled = run("publish", "--out", str(out), "--rollback")
+    assert rolled.exit_code == 0 and publish.latest_id(out) == first
+    again = run("publish", "--out", str(out), "--rollback")
+    assert again.exit_code == cli.EXIT_OUTPUT and "no snapshot older" in again.stderr
+    forward = run("publish", "--out", str(out), "--to", second)
+    assert forward.exit_code == 0 and publish.latest_id(out) == second
+    bad = run("publish", "--out", str(out), "--to", "nope")
+    assert bad.exit_code == cli.EXIT_OUTPUT and publish.latest_id(out) == second
+    assert run("publish", "--out", str(out)).exit_code == cli.EXIT_USAGE

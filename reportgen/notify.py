@@ -1,0 +1,103 @@
+"""E-mail a link to a published snapshot with its headline figures: a multipart message (the
+Markdown text, and its HTML), sent over SMTP or written to an .eml file."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import escape
+
+from . import pages, publish
+from .snapshot import connect
+from .templating import TEMPLATES, format_count, format_time, format_usd, markdown_html
+
+PASSWORD_VARIABLE = "REPORTGEN_SMTP_PASSWORD"
+
+
+class NotifyError(ValueError):
+    """The message cannot be composed or sent; one line, no credentials."""
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    user: str | None = None
+    password: str | None = None
+
+
+def snapshot_link(base_url: str, snapshot_id: str) -> str:
+    """The permanent link of a snapshot. Only https, and never credentials or a query."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise NotifyError(f"--base-url must be an https:// URL, got {parts.scheme or 'no scheme'}")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise NotifyError("--base-url must not carry credentials, a query or a fragment")
+    return f"{base_url.rstrip('/')}/snapshots/{snapshot_id}/"
+
+
+def _figures(out: Path, snapshot_id: str) -> dict:
+    con = connect(out / publish.SNAPSHOTS / snapshot_id / "snapshot.duckdb", read_only=True)
+    try:
+        users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, 5)]
+        return {"headline": pages.headline(con), "meta": pages.meta(con, 0), "top_users": users,
+                "discrepancies": pages.discrepancy_totals(con)}
+    finally:
+        con.close()
+
+
+def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapshot_id: str | None = None,
+            timezone: str = "UTC") -> EmailMessage:
+    snapshot_id = snapshot_id or publish.latest_id(out)
+    if not snapshot_id or not (out / publish.SNAPSHOTS / snapshot_id).is_dir():
+        raise NotifyError(f"no published snapshot {snapshot_id or ''} in {out}".replace("  ", " "))
+    link = snapshot_link(base_url, snapshot_id)
+    now = _figures(out, snapshot_id)
+    earlier = [i for i in publish.snapshot_ids(out) if i < snapshot_id]
+    previous = _figures(out, earlier[-1]) if earlier else None
+    zone = ZoneInfo(timezone)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                             autoescape=False, keep_trailing_newline=True)
+    env.filters.update(usd=format_usd, count=format_count, when=lambda iso: format_time(iso, zone),
+                       day=lambda iso: format_time(iso, zone)[:10] if iso else "—")
+    text = env.get_template("email.md").render(link=link, previous=previous, **now)
+    headline = now["headline"]
+    title = now["meta"]["title"]
+    subject = (f"{title}: {env.filters['day'](headline['first_request_at'])} to "
+               f"{env.filters['day'](headline['last_request_at'])}, {format_usd(headline['price'])} spent")
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(text)
+    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(subject)}</title>'
+            f"</head><body>{markdown_html(text)}</body></html>")
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(message: EmailMessage, smtp: Smtp) -> None:
+    try:
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=30) as client:
+            if smtp.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if smtp.user:
+                if not smtp.password:
+                    raise NotifyError(f"SMTP user given but no password: set {PASSWORD_VARIABLE}")
+                client.login(smtp.user, smtp.password)
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as e:
+        detail = str(e).replace(smtp.password, "***") if smtp.password else str(e)
+        raise NotifyError(f"cannot send mail through {smtp.host}:{smtp.port}: {detail.splitlines()[0]}") from None

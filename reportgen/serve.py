@@ -1,0 +1,162 @@
+"""`reportgen serve`: a preview server for OUT with the same URLs, headers and basic auth as the
+generated nginx config. Loopback by default; serves only regular files whose real path is inside
+OUT; answers 200, 400, 401, 404 or 405: never a listing, a redirect or a file outside OUT."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import http.server
+import mimetypes
+import os
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import urls
+from .auth import SECURITY_HEADERS, check_password, hash_password, read_htpasswd
+
+PAGE_PARAM = re.compile(r"[1-9][0-9]{0,8}")
+API_LISTS = {"requests": "requests", "inference-calls": "inference-calls", "user-summary": "user-summary"}
+TYPES = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css": "text/css; charset=utf-8",
+         ".svg": "image/svg+xml", ".sha256": "text/plain; charset=utf-8"}
+
+
+class BadRequest(Exception):
+    pass
+
+
+def resolve(out: Path, raw_path: str, query: str) -> Path | None:
+    """The file a request path names, or None (404). Raises BadRequest for paths no file can
+    have (NUL, backslash, dot segments, bad percent-encoding)."""
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest("bad percent-encoding") from None
+    if "\0" in path or "\\" in path or not path.startswith("/"):
+        raise BadRequest("bad characters in path")
+    parts = path.split("/")[1:]
+    if any(p in (".", "..") for p in parts):
+        raise BadRequest("dot segments in path")
+    if any(p.startswith(".") for p in parts) or path.endswith(".duckdb"):
+        return None
+    base, rest = out / "latest", parts
+    if parts and parts[0] == "snapshots":
+        if len(parts) < 2 or not parts[1]:
+            return None
+        base, rest = out / "snapshots" / parts[1], parts[2:]
+    relative = _api_file("/".join(rest), query) or "/".join(rest)
+    target = base / relative if relative else base
+    try:
+        if target.is_dir():
+            target = target / "index.html"
+        real, root = os.path.realpath(target), os.path.realpath(out)
+        if not real.startswith(root + os.sep) or not os.path.isfile(real):
+            return None
+    except OSError:  # a name too long for the file system, and the like: no such file
+        return None
+    return Path(real)
+
+
+def _api_file(relative: str, query: str) -> str | None:
+    """The original dashboard's query-string API URLs -> static file paths."""
+    if not relative.startswith("api/") or relative.count("/") != 1:
+        return None
+    name = relative[4:]
+    if name not in API_LISTS:
+        return None
+    params = parse_qs(query, keep_blank_values=True)
+    usage_id = params.get("usage_id", [None])[0]
+    if usage_id and name == "requests":
+        return urls.api_request(usage_id)
+    if usage_id and name == "inference-calls":
+        return urls.api_calls_by_usage(usage_id)
+    page = params.get("page", ["1"])[0]
+    return f"api/{name}/page-{page if PAGE_PARAM.fullmatch(page) else 1}.json"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "reportgen"
+    sys_version = ""
+    out: Path
+    users: dict[str, str] | None
+    quiet = True
+
+    # a hash to check against for unknown users, so a wrong user costs as much time as a
+    # wrong password and the two cannot be told apart
+    _dummy_hash = hash_password("reportgen-no-such-user", 9)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def _not_allowed(self) -> None:
+        self._reply(405, b"method not allowed\n", "text/plain; charset=utf-8", extra={"Allow": "GET, HEAD"})
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def _serve(self, body: bool) -> None:
+        if not self._authorised():
+            self._reply(401, b"authentication required\n", "text/plain; charset=utf-8",
+                        extra={"WWW-Authenticate": 'Basic realm="reportgen", charset="UTF-8"'}, body=body)
+            return
+        parts = urlsplit(self.path)
+        try:
+            target = resolve(self.out, parts.path, parts.query)
+        except BadRequest as e:
+            self._reply(400, f"bad request: {e}\n".encode(), "text/plain; charset=utf-8", body=body)
+            return
+        if target is None:
+            self._reply(404, b"not found\n", "text/plain; charset=utf-8", body=body)
+            return
+        content_type = TYPES.get(target.suffix, mimetypes.guess_type(target.name)[0] or "application/octet-stream")
+        extra = {"Vary": "Accept-Encoding"}
+        gz = target.with_name(target.name + ".gz")
+        if "gzip" in self.headers.get("Accept-Encoding", "") and gz.is_file():
+            target, extra["Content-Encoding"] = gz, "gzip"
+        self._reply(200, target.read_bytes(), content_type, extra=extra, body=body)
+
+    def _authorised(self) -> bool:
+        if self.users is None:
+            return True
+        header = self.headers.get("Authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            decoded = ""
+        user, sep, password = decoded.partition(":")
+        known = self.users.get(user) if scheme.lower() == "basic" and sep else None
+        # always one bcrypt check, whatever was wrong
+        matches = check_password(known or self._dummy_hash, password)
+        return known is not None and matches
+
+    def _reply(self, code: int, data: bytes, content_type: str, extra: dict | None = None, body: bool = True) -> None:
+        self.send_response(code)
+        for name, value in {**SECURITY_HEADERS, **(extra or {})}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors from the request parser itself (bad request line, headers) get the same headers."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # always answer with a status line and headers
+        self._reply(code if code in (400, 404, 405, 414, 431) else 400, b"bad request\n", "text/plain; charset=utf-8")
+
+    def log_message(self, format: str, *args: object) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+
+def make_server(out: Path, host: str = "127.0.0.1", port: int = 8000, htpasswd: Path | None = None,
+                quiet: bool = True) -> http.server.ThreadingHTTPServer:
+    users = read_htpasswd(htpasswd) if htpasswd else None
+    handler = type("ReportHandler", (Handler,), {"out": out.resolve(), "users": users, "quiet": quiet})
+    return http.server.ThreadingHTTPServer((host, port), handler)

@@ -1,0 +1,104 @@
+"""`reportgen email`: a multipart message with the headline figures and the permanent link,
+sent to a real SMTP server on loopback (aiosmtpd) or written to an .eml file."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import time
+
+import pytest
+from click.testing import CliRunner
+from helpers import usage_row, write_sqlite
+
+from reportgen import cli, publish
+
+BASE = "https://reports.example.com/llm"
+
+
+@pytest.fixture
+def out(tmp_path):
+    db = write_sqlite(tmp_path / "s.db", [usage_row("r1", price="1.25", handle="<b>Ann</b>"),
+                                          usage_row("r2", user_id="u2", created_at="2026-10-05T00:00:00Z",
+                                                    price="0.5")], [])
+    runner = CliRunner()
+    out = tmp_path / "out"
+    assert runner.invoke(cli.main, ["build", "--source", f"sqlite://{db}", "--out", str(out)]).exit_code == 0
+    return out
+
+
+@pytest.fixture
+def smtp_server():
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+
+    class Capture:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    handler = Capture()
+    with socket.socket() as probe:  # aiosmtpd's readiness check cannot use port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = controller_module.Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+def test_message_sent_over_smtp_has_both_parts_and_the_link(out, smtp_server):
+    controller, handler = smtp_server
+    result = CliRunner().invoke(cli.main, [
+        "email", "--out", str(out), "--to", "ops@example.com", "--to", "cfo@example.com", "--base-url", BASE,
+        "--from", "reports@example.com", "--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port)])
+    assert result.exit_code == 0, result.stderr
+    for _ in range(50):
+        if handler.messages:
+            break
+        time.sleep(0.05)
+    (envelope,) = handler.messages
+    assert sorted(envelope.rcpt_tos) == ["cfo@example.com", "ops@example.com"]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message["Subject"] == "LLM usage report: 2026-10-01 to 2026-10-05, $1.75 spent"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = f"{BASE}/snapshots/{publish.latest_id(out)}/"
+    assert link in text and f'href="{link}"' in html or link in html
+    assert "**Spend: $1.75**" in text and "<strong>Spend: $1.75</strong>" in html
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in html and "<b>Ann</b>" not in html  # data is escaped
+    assert "Change since" not in text
+
+
+def test_change_since_the_previous_snapshot(out, tmp_path):
+    db = write_sqlite(tmp_path / "s2.db", [usage_row("r1", price="3")], [])
+    assert CliRunner().invoke(cli.main, ["build", "--source", f"sqlite://{db}", "--out", str(out)]).exit_code == 0
+    result = CliRunner().invoke(cli.main, ["email", "--out", str(out), "--to", "a@example.com", "--base-url", BASE,
+                                           "--eml", str(tmp_path / "m.eml")])
+    assert result.exit_code == 0, result.stderr
+    message = email.message_from_bytes((tmp_path / "m.eml").read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    assert "Change since the previous snapshot: spend $1.25,\nrequests -1." in text
+
+
+@pytest.mark.parametrize("base_url, message", [
+    ("http://reports.example.com", "must be an https:// URL"),
+    ("https://user:pw@reports.example.com", "must not carry credentials"),
+    ("https://reports.example.com/?token=abc", "must not carry credentials"),
+])
+def test_unsafe_base_urls_are_refused(out, tmp_path, base_url, message):
+    result = CliRunner().invoke(cli.main, ["email", "--out", str(out), "--to", "a@example.com", "--base-url",
+                                           base_url, "--eml", str(tmp_path / "m.eml")])
+    assert result.exit_code == cli.EXIT_NOTIFY and message in result.stderr
+    assert not (tmp_path / "m.eml").exists()
+
+
+def test_unreachable_smtp_server_is_one_line_and_no_password(out, monkeypatch):
+    monkeypatch.setenv("REPORTGEN_SMTP_PASSWORD", "hunter2")
+    result = CliRunner().invoke(cli.main, ["email", "--out", str(out), "--to", "a@example.com", "--base-url", BASE,
+                                           "--smtp-host", "127.0.0.1", "--smtp-port", "1", "--smtp-user", "me"])
+    assert result.exit_code == cli.EXIT_NOTIFY
+    assert "cannot send mail through 127.0.0.1:1" in result.stderr and "hunter2" not in result.stderr
