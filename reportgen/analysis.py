@@ -8,13 +8,17 @@ from pathlib import Path
 from .config import Config
 from .snapshot import connect
 from .sql import run_stage
+from .window import Window
 
 
-def analyse(config: Config, db_path: Path) -> None:
+def analyse(config: Config, db_path: Path, window: Window = Window()) -> None:
+    """`window` narrows the report to requests created in [start, end); their calls come along."""
     con = connect(db_path)
     try:
         con.execute("SET VARIABLE price_tolerance = ?::DECIMAL(38, 12)", [str(config.price_tolerance)])
         con.execute("SET VARIABLE timezone = ?", [config.timezone])
+        for name, bound in (("window_start", window.start), ("window_end", window.end)):
+            con.execute(f"SET VARIABLE {name} = ?::TIMESTAMPTZ", [bound.isoformat() if bound else None])
         run_stage(con, "analysis")
         con.execute("CHECKPOINT")
     finally:

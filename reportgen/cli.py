@@ -22,6 +22,7 @@ EXIT_USAGE = 2
 EXIT_SOURCE = 3
 EXIT_BUSY = 4
 EXIT_OUTPUT = 6
+EXIT_REJECTED = 5
 EXIT_NOTIFY = 7
 
 
@@ -41,13 +42,14 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
     only with --verbose)."""
     from .auth import AuthError
     from .notify import NotifyError
+    from .pipeline import TooManyRejected
     from .publish import LockBusy, PublishError
     from .render import OutputError
     from .sources import SourceError
 
     codes = [(ConfigError, EXIT_USAGE), (AuthError, EXIT_USAGE), (SourceError, EXIT_SOURCE),
              (LockBusy, EXIT_BUSY), (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT),
-             (NotifyError, EXIT_NOTIFY)]
+             (NotifyError, EXIT_NOTIFY), (TooManyRejected, EXIT_REJECTED)]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -97,6 +99,10 @@ def config_options(func: Callable) -> Callable:
         click.option("--keep", type=int, help="How many snapshots to keep in OUT (default 10)."),
         click.option("--notes", type=click.Path(dir_okay=False, path_type=Path),
                      help="A Markdown file of your own notes, shown on the index page."),
+        click.option("--since", help="Only requests from this date, time or span back (2026-10-01, 30d)."),
+        click.option("--until", help="Only requests up to this date (included), time (excluded) or span back."),
+        click.option("--max-rejected-ratio", type=float,
+                     help="Fail (exit 5) when more than this share of a table's rows is rejected."),
         click.option("--table", "table_maps", multiple=True, metavar="CANONICAL=NAME",
                      help="Source table name, e.g. usage=requests. Repeatable."),
         click.option("--column", "column_maps", multiple=True, metavar="TABLE.COLUMN=NAME",
@@ -377,3 +383,42 @@ def email(config_path, out, to, base_url, snapshot_id, sender, smtp_host, smtp_p
     send(message, Smtp(smtp_host or config.smtp_host, smtp_port or config.smtp_port,
                        config.smtp_starttls if starttls is None else starttls, smtp_user or config.smtp_user,
                        os.environ.get(PASSWORD_VARIABLE)))
+
+
+@main.command()
+@config_options
+@verbose_option
+@_errors_to_exit_codes
+def check(verbose: bool, **options: Any) -> None:
+    """Read the source like a build and report on it, without writing a site.
+
+    Prints rows per table, rejected rows by reason with examples, orphans, requests without
+    calls and the date range. Exit 0 when the source is readable, 3 when it is not, 5 when
+    --max-rejected-ratio is exceeded.
+    """
+    _setup_logging(verbose)
+    from .check import check_source
+    from .pipeline import publish_ratio_check
+
+    config = _load(**options)
+    if not config.source:
+        raise ConfigError("no source: give --source or set source in reportgen.toml")
+    report = check_source(config)
+    click.echo(f"source: {report.source_label}")
+    for c in report.counts:
+        first, last = report.date_range[c.table]
+        click.echo(f"{c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected; "
+                   f"created_at from {first or '-'} to {last or '-'}")
+    if report.window["since"] or report.window["until"]:
+        click.echo(f"window: since {report.window['since'] or '-'} until {report.window['until'] or '-'}")
+    click.echo(f"orphans: {report.orphan_calls} inference calls in {report.orphan_requests} requests "
+               "without a usage row")
+    click.echo(f"no_calls: {report.no_calls} usage rows without inference calls")
+    if report.reasons:
+        click.echo("rejected rows by reason:")
+    for r in report.reasons:
+        click.echo(f"  {r['table_name']}: {r['reason']} ({r['column_name']}): {r['rows']}")
+        for e in report.examples:
+            if (e["table_name"], e["reason"]) == (r["table_name"], r["reason"]):
+                click.echo(f"    row {e['position']}: {e['column_name']} = {e['value']!r}")
+    publish_ratio_check(config, report.counts)

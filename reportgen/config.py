@@ -29,7 +29,8 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 
 DEFAULT_CONFIG_FILE = "reportgen.toml"
 SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep", "notes",
-            "htpasswd", "base_url", "email_from", "email_to", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user")
+            "htpasswd", "base_url", "email_from", "email_to", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user",
+            "since", "until", "max_rejected_ratio")
 SECTIONS = ("tables", "columns")
 
 
@@ -47,6 +48,9 @@ class Config:
     title: str = "LLM usage report"
     keep: int = 10
     notes: Path | None = None  # the operator's Markdown notes, shown on the index page
+    since: str | None = None  # window bounds as written; resolved against the clock by window.py
+    until: str | None = None
+    max_rejected_ratio: float | None = None  # fail before publishing when more are rejected
     # hosting and e-mail (the SMTP password comes from REPORTGEN_SMTP_PASSWORD, never a file)
     htpasswd: Path | None = None
     base_url: str | None = None
@@ -137,7 +141,16 @@ def _build(settings: dict[str, Any], tables: dict, columns: dict, where: str) ->
             raise ConfigError(f"notes file not found: {kwargs['notes']}")
     if "title" in settings:
         kwargs["title"] = str(settings["title"])
-    for key in ("base_url", "email_from", "smtp_host", "smtp_user"):
+    if "max_rejected_ratio" in settings:
+        try:
+            ratio = float(settings["max_rejected_ratio"])
+        except (TypeError, ValueError):
+            ratio = -1.0
+        if not 0 <= ratio <= 1:
+            given = settings["max_rejected_ratio"]
+            raise ConfigError(f"max_rejected_ratio must be a number from 0 to 1, got {given!r}")
+        kwargs["max_rejected_ratio"] = ratio
+    for key in ("base_url", "email_from", "smtp_host", "smtp_user", "since", "until"):
         if key in settings:
             kwargs[key] = str(settings[key])
     if "htpasswd" in settings:

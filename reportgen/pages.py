@@ -209,6 +209,7 @@ def meta(con: duckdb.DuckDBPyConnection, page_size: int) -> dict[str, Any]:
         "source_kind": kind,
         "source_label": label,
         "tables": table_counts(con),
+        "window": dict(zip(("since", "until"), con.execute("SELECT since, until FROM report_window").fetchone())),
         "tool_version": version or __version__,
         "title": title,
         "timezone": timezone,

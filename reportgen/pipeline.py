@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, publish, render, snapshot, urls
+from . import analysis, publish, render, snapshot, urls, window
 from .config import Config
 from .sources import open_source
 
@@ -43,16 +43,17 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
     if not config.source:
         raise ValueError("no source given")
     source = open_source(config.source)
+    now = now or datetime.now(UTC)
+    report_window = window.resolve(config.since, config.until, config.timezone, now)
     out = config.out
     with publish.build_lock(out, wait_seconds):
         for leftover in publish.clean_leftovers(out):
             log.info("removed %s, left by a build that did not finish", leftover)
-        now = now or datetime.now(UTC)
         existing = publish.snapshot_ids(out)
         snapshot_id = publish.new_snapshot_id(now, after=existing[-1] if existing else None)
         staging = publish.staging_dir(out, snapshot_id)
         try:
-            final = _build_into(config, source, staging, snapshot_id, now, workers, progress)
+            final = _build_into(config, source, staging, snapshot_id, now, report_window, workers, progress)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -60,6 +61,21 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
         for old in pruned:
             log.info("pruned snapshot %s (keep = %d)", old, config.keep)
         return final
+
+
+class TooManyRejected(Exception):
+    """More of a table's rows were rejected than max_rejected_ratio allows."""
+
+
+def publish_ratio_check(config: Config, counts: list[snapshot.TableCount]) -> None:
+    if config.max_rejected_ratio is None:
+        return
+    for c in counts:
+        if c.rows_read and c.rows_rejected / c.rows_read > config.max_rejected_ratio:
+            raise TooManyRejected(
+                f"{c.rows_rejected} of {c.rows_read} {c.table} rows rejected "
+                f"({c.rows_rejected / c.rows_read:.1%}), more than max_rejected_ratio {config.max_rejected_ratio:g}; "
+                "nothing published (see `reportgen check`)")
 
 
 def _checkpoint(name: str) -> None:
@@ -70,7 +86,8 @@ def _checkpoint(name: str) -> None:
         time.sleep(600)
 
 
-def _build_into(config, source, staging: Path, snapshot_id: str, now: datetime, workers, progress) -> BuildResult:
+def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: datetime,
+                report_window: window.Window, workers, progress) -> BuildResult:
     db_path = staging / SNAPSHOT_DB
     log.info("snapshot %s: reading %s", snapshot_id, source.label)
     _checkpoint("snapshot")
@@ -78,8 +95,9 @@ def _build_into(config, source, staging: Path, snapshot_id: str, now: datetime, 
     for c in counts:
         log.info("%s: %d rows read, %d accepted, %d rejected", c.table, c.rows_read, c.rows_accepted,
                  c.rows_rejected)
+    publish_ratio_check(config, counts)
     log.info("analysing")
-    analysis.analyse(config, db_path)
+    analysis.analyse(config, db_path, report_window)
     _checkpoint("render")
     log.info("rendering")
     advance = progress(render.task_count(config, db_path, staging)) if progress else None

@@ -56,6 +56,7 @@ def take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: st
         return [TableCount(*row) for row in counts]
     finally:
         con.close()
+        source.close()
 
 
 def _copy_raw(con: duckdb.DuckDBPyConnection, config: Config, source: Source, table: str) -> None:

@@ -31,6 +31,9 @@ class Source(ABC):
     def relation(self, table: str) -> str:
         """A SQL relation (for FROM) that scans `table` as named in the source."""
 
+    def close(self) -> None:  # noqa: B027 - most sources hold nothing to release
+        """Release what attach() took (temporary copies); the connection is closed by the caller."""
+
     def columns(self, con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         """Column names of `table`; SourceError when the table does not exist."""
         try:

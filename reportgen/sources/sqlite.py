@@ -1,7 +1,14 @@
-"""sqlite:///path/to/file.db, read through DuckDB's sqlite scanner."""
+"""sqlite:///path/to/file.db, read through DuckDB's sqlite scanner from a consistent copy.
+
+The product keeps writing while a report is built. SQLite's backup API copies the whole file as
+of one moment (retrying if a write interleaves), so both tables are read as of that moment:
+rows written during the build cannot show up as spurious orphans or requests without calls."""
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -17,6 +24,7 @@ class SQLiteSource(Source):
 
     def __init__(self, path: str):
         self.path = Path(path)
+        self._copy_dir: str | None = None
 
     @property
     def label(self) -> str:
@@ -25,15 +33,37 @@ class SQLiteSource(Source):
     def attach(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self.path.is_file():
             raise SourceError(f"SQLite file not found: {self.path}")
+        copy = self._consistent_copy()
         try:
             load_extension(con, "sqlite")
             # SQLite is dynamically typed: one column can mix 17 and 'req-18'. Text takes them all.
             con.execute("SET sqlite_all_varchar = true")
-            con.execute(f"ATTACH {quote_literal(str(self.path))} AS {CATALOG} (TYPE sqlite, READ_ONLY)")
+            con.execute(f"ATTACH {quote_literal(str(copy))} AS {CATALOG} (TYPE sqlite, READ_ONLY)")
             # the scanner opens the file lazily: list its tables now so a bad file fails here
             con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{CATALOG}'").fetchall()
         except duckdb.Error as e:
             raise SourceError(f"cannot read SQLite file {self.path}: {first_line(e)}") from None
 
+    def _consistent_copy(self) -> Path:
+        self._copy_dir = tempfile.mkdtemp(prefix="reportgen-sqlite-")
+        copy = Path(self._copy_dir) / "copy.db"
+        try:
+            source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            target = sqlite3.connect(copy)
+            try:
+                source.backup(target)  # all pages in one step, under one read lock
+            finally:
+                target.close()
+                source.close()
+        except sqlite3.Error as e:
+            self.close()
+            raise SourceError(f"cannot read SQLite file {self.path}: {e}") from None
+        return copy
+
     def relation(self, table: str) -> str:
         return qualified(CATALOG, table)
+
+    def close(self) -> None:
+        if self._copy_dir:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None

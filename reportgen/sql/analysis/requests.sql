@@ -1,6 +1,7 @@
 -- The effective request set (PRODUCT.md §2): every accepted usage row, plus one synthetic
 -- request per orphan usage_id and per call without usage_id. Effective figures take the usage
--- value where it is not NULL, else the inference total.
+-- value where it is not NULL, else the inference total. Only requests created in the window
+-- (variables window_start, window_end; NULL = open) are kept.
 CREATE OR REPLACE TABLE requests AS
 WITH from_usage AS (
     SELECT
@@ -78,4 +79,6 @@ SELECT
     calls, inference_input_tokens, inference_output_tokens, inference_cache_read_tokens,
     inference_cache_write_tokens, inference_price
 FROM effective
+WHERE (getvariable('window_start') IS NULL OR created_at >= getvariable('window_start'))
+  AND (getvariable('window_end') IS NULL OR created_at < getvariable('window_end'))
 ORDER BY created_at DESC, id;
