@@ -58,6 +58,30 @@ class Task:
     pages: tuple[Page, ...] = ()
 
 
+@dataclass(frozen=True)
+class TaskResult:
+    files: int
+    manifest: str
+    rss_mb: float
+
+
+@dataclass(frozen=True)
+class RenderStats:
+    files: int
+    tasks: int
+    worker_rss_mb: float  # the largest resident size a render process had after a task
+
+
+def current_rss_mb() -> float:
+    """Resident memory now (not the high-water mark, which a spawned process inherits from the
+    moment it was forked from its parent)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 class Worker:
     """One process's connection, templates and writer."""
 
@@ -74,11 +98,11 @@ class Worker:
         base = pages.base_context(self.meta, self.settings.title, path)
         writer.write(path, self.env.get_template(template).render(**base, **context))
 
-    def run(self, task: Task) -> tuple[int, str]:
-        """Write one task's files; returns how many, and their manifest lines."""
+    def run(self, task: Task) -> TaskResult:
+        """Write one task's files; returns how many, their manifest lines and this process's RSS."""
         writer = SiteWriter(Path(self.settings.root))
         getattr(self, f"_{task.kind}")(writer, task)
-        return writer.count, writer.take_manifest()
+        return TaskResult(writer.count, writer.take_manifest(), current_rss_mb())
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
         api_path, html_path, template = LIST_OUTPUTS[task.name]
@@ -164,7 +188,7 @@ def _user_tasks(request_counts: list[int]) -> list[Task]:
 _worker: Worker | None = None
 
 
-def run_task(settings: RenderSettings, task: Task) -> tuple[int, str]:
+def run_task(settings: RenderSettings, task: Task) -> TaskResult:
     """Entry point in a worker process: one Worker per process, reused across its tasks."""
     global _worker
     if _worker is None:
@@ -173,19 +197,22 @@ def run_task(settings: RenderSettings, task: Task) -> tuple[int, str]:
 
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
-                on_progress: Callable[[int], Any] | None = None, notes: str | None = None) -> int:
+                on_progress: Callable[[int], Any] | None = None, notes: str | None = None) -> RenderStats:
     """Write the whole site for the snapshot at `db_path` into `root`, and its manifest (the
-    sha256 of every file written); returns the file count."""
+    sha256 of every file written)."""
     settings = _settings(config, db_path, root, notes)
+    tasks = plan(settings)
+    peak = 0.0
     with open(root / urls.MANIFEST, "x", encoding="utf-8") as manifest:
         written, lines = _write_front_pages(settings)
         manifest.write(lines)
-        for count, lines in _run_tasks(settings, plan(settings), workers):
-            written += count
-            manifest.write(lines)
+        for result in _run_tasks(settings, tasks, workers):
+            written += result.files
+            peak = max(peak, result.rss_mb)
+            manifest.write(result.manifest)
             if on_progress:
                 on_progress(1)
-    return written
+    return RenderStats(written, len(tasks), peak)
 
 
 def task_count(config: Config, db_path: Path, root: Path) -> int:
@@ -196,7 +223,7 @@ def _settings(config: Config, db_path: Path, root: Path, notes: str | None) -> R
     return RenderSettings(str(db_path), str(root), config.page_size, config.timezone, config.title, notes)
 
 
-def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[tuple[int, str]]:
+def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[TaskResult]:
     if workers <= 1 or len(tasks) <= 1:
         worker = Worker(settings)
         try:

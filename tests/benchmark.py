@@ -1,6 +1,6 @@
 """`make bench`: build demo sources of 10k and 100k requests and print, per size, wall time per
-stage, rows per second, HTML pages per second, and peak RSS of the snapshot + analysis stages
-and of the largest render worker.
+stage, rows per second, HTML pages per second, the peak RSS of the snapshot + analysis stages,
+and the largest resident size a render worker had after any of its tasks.
 
 Usage: python tests/benchmark.py [SIZE ...]     (default: 10000 100000)
 Each build runs in a child process so its peak RSS (and its render workers') is its own."""
@@ -36,7 +36,8 @@ analysis.analyse(config, db)
 times["analysis"] = time.perf_counter() - t
 rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
-files = render.render_site(config, db, staging, render.default_workers())
+stats = render.render_site(config, db, staging, render.default_workers())
+files = stats.files
 times["render"] = time.perf_counter() - t
 t = time.perf_counter()
 publish.add_to_manifest(staging, "snapshot.duckdb")
@@ -44,7 +45,7 @@ times["manifest"] = time.perf_counter() - t
 print(json.dumps({"times": times, "files": files, "rows": sum(c.rows_read for c in counts),
                   "html": sum(1 for _ in staging.rglob("*.html")),
                   "rss_main_mb": rss_main / 1024,
-                  "rss_render_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                  "rss_render_mb": stats.worker_rss_mb}))
 """
 
 
