@@ -25,18 +25,22 @@ class Bar:
     value: str
 
 
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above value (0 -> 1)."""
+def _nice_ceiling(value: float, whole: bool) -> float:
+    """The smallest round number at or above value: 1, 2, 2.5, 5 x 10^k; for whole counts
+    2, 4, 10 x 10^k, so that the middle tick is a whole number too."""
+    steps = (2, 4, 10) if whole else (1, 2, 2.5, 5, 10)
     if value <= 0:
-        return 1.0
+        return float(steps[0])
     magnitude = 10 ** math.floor(math.log10(value))
-    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= value)
+    if whole:
+        magnitude = max(1, magnitude)
+    return next(step * magnitude for step in steps if step * magnitude >= value)
 
 
 def bar_chart(points: list[dict], key: str, title: str, unit: str, fmt: Callable[[object], str]) -> dict:
     """`points`: [{"day": "2026-10-01", key: value}, ...] with every day present."""
     values = [float(Decimal(p[key])) for p in points]
-    top = _nice_ceiling(max(values, default=0))
+    top = _nice_ceiling(max(values, default=0), whole=key != "price")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(1, len(points))
     bars = []

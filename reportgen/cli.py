@@ -398,7 +398,7 @@ def check(verbose: bool, **options: Any) -> None:
     """
     _setup_logging(verbose)
     from .check import check_source
-    from .pipeline import publish_ratio_check
+    from .pipeline import check_rejected_ratio
 
     config = _load(**options)
     if not config.source:
@@ -421,4 +421,4 @@ def check(verbose: bool, **options: Any) -> None:
         for e in report.examples:
             if (e["table_name"], e["reason"]) == (r["table_name"], r["reason"]):
                 click.echo(f"    row {e['position']}: {e['column_name']} = {e['value']!r}")
-    publish_ratio_check(config, report.counts)
+    check_rejected_ratio(config, report.counts)

@@ -67,7 +67,7 @@ class TooManyRejected(Exception):
     """More of a table's rows were rejected than max_rejected_ratio allows."""
 
 
-def publish_ratio_check(config: Config, counts: list[snapshot.TableCount]) -> None:
+def check_rejected_ratio(config: Config, counts: list[snapshot.TableCount]) -> None:
     if config.max_rejected_ratio is None:
         return
     for c in counts:
@@ -95,7 +95,7 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     for c in counts:
         log.info("%s: %d rows read, %d accepted, %d rejected", c.table, c.rows_read, c.rows_accepted,
                  c.rows_rejected)
-    publish_ratio_check(config, counts)
+    check_rejected_ratio(config, counts)
     log.info("analysing")
     analysis.analyse(config, db_path, report_window)
     _checkpoint("render")
