@@ -100,9 +100,8 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     analysis.analyse(config, db_path, report_window)
     _checkpoint("render")
     log.info("rendering")
-    advance = progress(render.task_count(config, db_path, staging)) if progress else None
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None
-    stats = render.render_site(config, db_path, staging, workers or render.default_workers(), advance, notes)
+    stats = render.render_site(config, db_path, staging, workers or render.default_workers(), progress, notes)
     files = stats.files
     log.info("rendered %d files in %d tasks; largest render process %.0f MB", files, stats.tasks,
              stats.worker_rss_mb)

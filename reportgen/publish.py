@@ -21,11 +21,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from . import urls
+
 LOCK_FILE = ".reportgen.lock"
 SNAPSHOTS = "snapshots"
 LATEST = "latest"
 STAGING_PREFIX = ".tmp-"
-MANIFEST = "manifest.sha256"  # the same name as urls.MANIFEST: written by the render
+MANIFEST = urls.MANIFEST  # written by the render as it writes each file
 
 
 class LockBusy(Exception):

@@ -25,7 +25,7 @@ from .snapshot import connect
 from .templating import TEMPLATES, environment, format_count, format_usd, markdown_html
 from .writer import OutputError, SiteWriter
 
-__all__ = ["OutputError", "render_site", "task_count"]
+__all__ = ["OutputError", "render_site"]
 
 PAGES_PER_TASK = 50
 REQUESTS_PER_TASK = 4000
@@ -197,11 +197,13 @@ def run_task(settings: RenderSettings, task: Task) -> TaskResult:
 
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
-                on_progress: Callable[[int], Any] | None = None, notes: str | None = None) -> RenderStats:
+                progress: Callable[[int], Callable[[int], Any]] | None = None,
+                notes: str | None = None) -> RenderStats:
     """Write the whole site for the snapshot at `db_path` into `root`, and its manifest (the
-    sha256 of every file written)."""
+    sha256 of every file written). `progress(task count)` returns a callback advanced per task."""
     settings = _settings(config, db_path, root, notes)
     tasks = plan(settings)
+    on_progress = progress(len(tasks)) if progress else None
     peak = 0.0
     with open(root / urls.MANIFEST, "x", encoding="utf-8") as manifest:
         written, lines = _write_front_pages(settings)
@@ -213,10 +215,6 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
             if on_progress:
                 on_progress(1)
     return RenderStats(written, len(tasks), peak)
-
-
-def task_count(config: Config, db_path: Path, root: Path) -> int:
-    return len(plan(_settings(config, db_path, root, None)))
 
 
 def _settings(config: Config, db_path: Path, root: Path, notes: str | None) -> RenderSettings:

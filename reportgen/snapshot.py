@@ -84,12 +84,7 @@ def _copy_raw(con: duckdb.DuckDBPyConnection, config: Config, source: Source, ta
     try:
         con.execute(f"CREATE TABLE raw_{table} AS SELECT {', '.join(selects)} FROM {source.relation(name)}")
     except duckdb.Error as e:
-        raise SourceError(f"cannot read table {name!r} from {source.label}: {_scrub(source, first_line(e))}") from None
-
-
-def _scrub(source: Source, text: str) -> str:
-    scrub = getattr(source, "scrub", None)
-    return scrub(text) if scrub else text
+        raise SourceError(f"cannot read table {name!r} from {source.label}: {source.scrub(first_line(e))}") from None
 
 
 def _write_meta(con, config: Config, source: Source, snapshot_id: str, generated_at: str) -> None:

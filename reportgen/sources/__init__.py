@@ -31,6 +31,10 @@ class Source(ABC):
     def relation(self, table: str) -> str:
         """A SQL relation (for FROM) that scans `table` as named in the source."""
 
+    def scrub(self, text: str) -> str:
+        """`text` with any credential of this source masked (most sources have none)."""
+        return text
+
     def close(self) -> None:  # noqa: B027 - most sources hold nothing to release
         """Release what attach() took (temporary copies); the connection is closed by the caller."""
 
@@ -39,7 +43,8 @@ class Source(ABC):
         try:
             rows = con.execute(f"DESCRIBE SELECT * FROM {self.relation(table)}").fetchall()
         except duckdb.Error as e:
-            raise SourceError(f"cannot read table {table!r} from {self.label}: {first_line(e)}") from None
+            raise SourceError(f"cannot read table {table!r} from {self.label}: "
+                              f"{self.scrub(first_line(e))}") from None
         return [row[0] for row in rows]
 
 

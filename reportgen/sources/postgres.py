@@ -46,9 +46,3 @@ class PostgresSource(Source):
 
     def relation(self, table: str) -> str:
         return qualified(CATALOG, table)
-
-    def columns(self, con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-        try:
-            return super().columns(con, table)
-        except SourceError as e:
-            raise SourceError(self.scrub(str(e))) from None
