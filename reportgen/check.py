@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, pages, snapshot, window
+from . import window
 from .config import Config
-from .sources import open_source
+from .ingest import snapshot
+from .ingest.connection import connect
+from .ingest.sources import open_source
+from .site import queries as pages
+from .sql.analyse import analyse
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,8 @@ def check_source(config: Config, now: datetime | None = None) -> CheckReport:
     with tempfile.TemporaryDirectory(prefix="reportgen-check-") as tmp:
         db = Path(tmp) / "check.duckdb"
         counts = snapshot.take_snapshot(config, source, db, "check", (now or datetime.now(UTC)).isoformat())
-        analysis.analyse(config, db, report_window)
-        con = snapshot.connect(db, read_only=True)
+        analyse(config, db, report_window)
+        con = connect(db, read_only=True)
         try:
             totals = pages.discrepancy_totals(con)
             orphan_calls = con.execute("SELECT count(*) FROM calls WHERE orphan").fetchone()[0]

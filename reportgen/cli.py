@@ -3,10 +3,11 @@ errors into one line on stderr with a documented exit code. Nothing else here.""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,16 @@ class ReportgenError(click.ClickException):
 def _errors_to_exit_codes(func: Callable) -> Callable:
     """Library errors -> ReportgenError; anything unexpected -> one line, exit 1 (a traceback
     only with --verbose)."""
-    from .auth import AuthError
+    from .hosting.htpasswd import AuthError
+    from .hosting.publish import LockBusy, PublishError
+    from .hosting.serve import ServeError
+    from .ingest.sources import SourceError
     from .notify import NotifyError
     from .pipeline import TooManyRejected
-    from .publish import LockBusy, PublishError
-    from .render import OutputError
-    from .sources import SourceError
+    from .site.writer import OutputError
 
-    codes = [(ConfigError, EXIT_USAGE), (AuthError, EXIT_USAGE), (SourceError, EXIT_SOURCE),
+    # Each library error says what went wrong in one line; anything else is a bug (exit 1).
+    codes = [(ConfigError, EXIT_USAGE), (AuthError, EXIT_USAGE), (ServeError, EXIT_USAGE), (SourceError, EXIT_SOURCE),
              (LockBusy, EXIT_BUSY), (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT),
              (NotifyError, EXIT_NOTIFY), (TooManyRejected, EXIT_REJECTED)]
 
@@ -60,8 +63,6 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
         except tuple(cls for cls, _ in codes) as e:
             code = next(c for cls, c in codes if isinstance(e, cls))
             raise ReportgenError(str(e), code) from None
-        except OSError as e:
-            raise ReportgenError(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), EXIT_OUTPUT) from None
         except KeyboardInterrupt:
             raise ReportgenError("interrupted; the published report is unchanged", 130) from None
         except Exception as e:
@@ -160,7 +161,8 @@ def build(wait: float, workers: int | None, verbose: bool, **options: Any) -> No
     config = _load(**options)
     if not config.source:
         raise ConfigError("no source: give --source or set source in reportgen.toml")
-    result = run_build(config, wait_seconds=wait, workers=workers, progress=_progress_bar())
+    with _progress_bar() as progress:
+        result = run_build(config, wait_seconds=wait, workers=workers, progress=progress)
     if verbose or sys.stderr.isatty():
         _report(result)
 
@@ -187,7 +189,8 @@ def demo(out: Path, data: Path, rows: int, seed: int, no_build: bool, verbose: b
     if no_build:
         return
     config = load_config(None, {"source": f"sqlite://{data.resolve()}", "out": out, "title": "Demo product usage"})
-    result = run_build(config, progress=_progress_bar())
+    with _progress_bar() as progress:
+        result = run_build(config, progress=progress)
     _report(result)
 
 
@@ -196,31 +199,26 @@ def _report(result: Any) -> None:
     for c in result.counts:
         click.echo(f"  {c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected",
                    err=True)
-    from .publish import LATEST
+    from .hosting.publish import LATEST
 
     click.echo(f"snapshot: {result.path}", err=True)
     click.echo(f"report: {result.path.parent.parent / LATEST / 'index.html'}")
 
 
-def _progress_bar() -> Callable[[int], Callable[[int], None]] | None:
-    """A progress bar on stderr when it is a terminal; nothing under cron."""
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[Callable[[int], Callable[[int], None]] | None]:
+    """`start(total)` for the pipeline, which shows a bar on stderr when it is a terminal (nothing
+    under cron) and returns the bar's `update`; the bar is closed when the block ends."""
     if not sys.stderr.isatty():
-        return None
+        yield None
+        return
+    with contextlib.ExitStack() as bars:
 
-    def start(total: int) -> Callable[[int], None]:
-        bar = click.progressbar(length=total, label="rendering", file=sys.stderr)
-        bar.__enter__()
-        done = {"n": 0}
+        def start(total: int) -> Callable[[int], None]:
+            bar = bars.enter_context(click.progressbar(length=total, label="rendering", file=sys.stderr))
+            return bar.update
 
-        def advance(n: int) -> None:
-            bar.update(n)
-            done["n"] += n
-            if done["n"] >= total:
-                bar.__exit__(None, None, None)
-
-        return advance
-
-    return start
+        yield start
 
 
 def _out_and_config(config_path: Path | None, out: Path | None) -> Any:
@@ -244,7 +242,7 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 def publish(config_path: Path | None, out: Path | None, list_: bool, rollback: bool, to_id: str | None,
             wait: float) -> None:
     """List snapshots, or switch OUT/latest to another one (roll back) atomically."""
-    from . import publish as publishing
+    from .hosting import publish as publishing
 
     config = _out_and_config(config_path, out)
     if rollback == bool(to_id) and not list_:
@@ -284,7 +282,7 @@ def _htpasswd(config_path: Path | None, out: Path | None, htpasswd: Path | None)
 @_errors_to_exit_codes
 def auth_add(user: str, config_path, out, htpasswd, password_stdin: bool, cost: int | None) -> None:
     """Add USER (or change their password). The password is prompted for, never an argument."""
-    from .auth import DEFAULT_COST, add_user
+    from .hosting.htpasswd import DEFAULT_COST, add_user
 
     _, path = _htpasswd(config_path, out, htpasswd)
     if password_stdin:
@@ -303,7 +301,7 @@ def auth_add(user: str, config_path, out, htpasswd, password_stdin: bool, cost: 
 @_errors_to_exit_codes
 def auth_remove(user: str, config_path, out, htpasswd) -> None:
     """Remove USER from the htpasswd file."""
-    from .auth import remove_user
+    from .hosting.htpasswd import remove_user
 
     _, path = _htpasswd(config_path, out, htpasswd)
     remove_user(path, user)
@@ -320,7 +318,7 @@ def auth_remove(user: str, config_path, out, htpasswd) -> None:
 @_errors_to_exit_codes
 def auth_config(server: str, config_path, out, htpasswd, listen: str, server_name: str) -> None:
     """Print a working SERVER config that serves OUT behind basic auth."""
-    from .auth import server_config
+    from .hosting.servers import server_config
 
     config, path = _htpasswd(config_path, out, htpasswd)
     click.echo(server_config(server, config.out, path, listen, server_name), nl=False)
@@ -335,7 +333,7 @@ def auth_config(server: str, config_path, out, htpasswd, listen: str, server_nam
 @_errors_to_exit_codes
 def serve(out: Path, host: str, port: int, htpasswd: Path | None, verbose: bool) -> None:
     """Preview OUT over HTTP with the same URLs, headers and basic auth as the nginx config."""
-    from .serve import make_server
+    from .hosting.serve import make_server
 
     server = make_server(out, host, port, htpasswd, quiet=not verbose)
     click.echo(f"serving {out} on http://{host}:{server.server_address[1]}/"
@@ -367,7 +365,7 @@ def email(config_path, out, to, base_url, snapshot_id, sender, smtp_host, smtp_p
     """E-mail the link to a snapshot with its headline figures."""
     import os
 
-    from .notify import PASSWORD_VARIABLE, Smtp, compose, send
+    from .notify import PASSWORD_VARIABLE, Smtp, compose, send, write_eml
 
     config = _out_and_config(config_path, out)
     recipients = list(to) or list(config.email_to)
@@ -378,7 +376,7 @@ def email(config_path, out, to, base_url, snapshot_id, sender, smtp_host, smtp_p
         raise ConfigError("no --base-url (or base_url in reportgen.toml): the link needs it")
     message = compose(config.out, base_url, sender or config.email_from, recipients, snapshot_id, config.timezone)
     if eml:
-        eml.write_bytes(bytes(message))
+        write_eml(eml, message)
         return
     send(message, Smtp(smtp_host or config.smtp_host, smtp_port or config.smtp_port,
                        config.smtp_starttls if starttls is None else starttls, smtp_user or config.smtp_user,

@@ -12,12 +12,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import jinja2
 from markupsafe import escape
 
-from . import pages, publish
-from .snapshot import connect
-from .templating import TEMPLATES, format_count, format_time, format_usd, markdown_html
+from .hosting import publish
+from .ingest.connection import SNAPSHOT_DB, connect
+from .site import queries as pages
+from .site.templating import format_count, format_time, format_usd, markdown_html, text_environment
 
 PASSWORD_VARIABLE = "REPORTGEN_SMTP_PASSWORD"
 
@@ -46,7 +46,7 @@ def snapshot_link(base_url: str, snapshot_id: str) -> str:
 
 
 def _figures(out: Path, snapshot_id: str) -> dict:
-    con = connect(out / publish.SNAPSHOTS / snapshot_id / "snapshot.duckdb", read_only=True)
+    con = connect(out / publish.SNAPSHOTS / snapshot_id / SNAPSHOT_DB, read_only=True)
     try:
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, 5)]
         return {"headline": pages.headline(con), "meta": pages.meta(con, 0), "top_users": users,
@@ -65,8 +65,7 @@ def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapsh
     earlier = [i for i in publish.snapshot_ids(out) if i < snapshot_id]
     previous = _figures(out, earlier[-1]) if earlier else None
     zone = ZoneInfo(timezone)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                             autoescape=False, keep_trailing_newline=True)
+    env = text_environment()
     env.filters.update(usd=format_usd, count=format_count, when=lambda iso: format_time(iso, zone),
                        day=lambda iso: format_time(iso, zone)[:10] if iso else "—")
     text = env.get_template("email.md").render(link=link, previous=previous, **now)
@@ -86,6 +85,13 @@ def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapsh
             f"</head><body>{markdown_html(text)}</body></html>")
     message.add_alternative(html, subtype="html")
     return message
+
+
+def write_eml(path: Path, message: EmailMessage) -> None:
+    try:
+        path.write_bytes(bytes(message))
+    except OSError as e:
+        raise NotifyError(f"cannot write {path}: {e.strerror}") from None
 
 
 def send(message: EmailMessage, smtp: Smtp) -> None:

@@ -13,18 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analysis, publish, render, snapshot, urls, window
+from . import window
 from .config import Config
-from .sources import open_source
+from .hosting import manifest, publish
+from .ingest import snapshot
+from .ingest.connection import SNAPSHOT_DB
+from .ingest.sources import open_source
+from .site import render
+from .sql.analyse import analyse
 
 log = logging.getLogger("reportgen")
-
-SNAPSHOT_DB = "snapshot.duckdb"
-# Checked in the manifest before a snapshot may be published.
-REQUIRED_FILES = [SNAPSHOT_DB, urls.INDEX, urls.META, urls.STYLESHEET, urls.api_user_page(1), urls.api_request_page(1),
-                  urls.api_call_page(1), urls.users_page(1), urls.requests_page(1), urls.calls_page(1),
-                  urls.DISCREPANCIES, urls.QUALITY, urls.HELP]
-
 
 @dataclass(frozen=True)
 class BuildResult:
@@ -97,7 +95,7 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
                  c.rows_rejected)
     check_rejected_ratio(config, counts)
     log.info("analysing")
-    analysis.analyse(config, db_path, report_window)
+    analyse(config, db_path, report_window)
     _checkpoint("render")
     log.info("rendering")
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None
@@ -105,8 +103,8 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     files = stats.files
     log.info("rendered %d files in %d tasks; largest render process %.0f MB", files, stats.tasks,
              stats.worker_rss_mb)
-    publish.add_to_manifest(staging, SNAPSHOT_DB)
-    publish.check_complete(staging, REQUIRED_FILES)
+    manifest.add_file(staging, SNAPSHOT_DB)
+    manifest.check_complete(staging)
     _checkpoint("before-rename")
     final = publish.publish(config.out, staging, snapshot_id, between=lambda: _checkpoint("before-swap"))
     _checkpoint("after-swap")

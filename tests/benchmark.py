@@ -19,9 +19,12 @@ DATA = ROOT / "bench-data"
 CHILD = r"""
 import json, resource, sys, time, logging
 from pathlib import Path
-from reportgen import analysis, render, snapshot, publish
 from reportgen.config import load_config
-from reportgen.sources import open_source
+from reportgen.hosting import manifest
+from reportgen.ingest import snapshot
+from reportgen.ingest.sources import open_source
+from reportgen.site import render
+from reportgen.sql.analyse import analyse
 source, out = sys.argv[1], Path(sys.argv[2])
 config = load_config(None, {"source": source, "out": out})
 times = {}
@@ -32,7 +35,7 @@ t = time.perf_counter()
 counts = snapshot.take_snapshot(config, open_source(source), db, "bench", "2026-11-01T00:00:00+00:00")
 times["snapshot"] = time.perf_counter() - t
 t = time.perf_counter()
-analysis.analyse(config, db)
+analyse(config, db)
 times["analysis"] = time.perf_counter() - t
 rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
@@ -40,7 +43,7 @@ stats = render.render_site(config, db, staging, render.default_workers())
 files = stats.files
 times["render"] = time.perf_counter() - t
 t = time.perf_counter()
-publish.add_to_manifest(staging, "snapshot.duckdb")
+manifest.add_file(staging, "snapshot.duckdb")
 times["manifest"] = time.perf_counter() - t
 print(json.dumps({"times": times, "files": files, "rows": sum(c.rows_read for c in counts),
                   "html": sum(1 for _ in staging.rglob("*.html")),

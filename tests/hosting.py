@@ -6,8 +6,9 @@ import base64
 import socket
 from pathlib import Path
 
-from reportgen import auth, demo
+from reportgen import demo
 from reportgen.config import load_config
+from reportgen.hosting import htpasswd as auth
 from reportgen.pipeline import build
 
 USER, PASSWORD = "ann", "correct horse battery"

@@ -7,9 +7,11 @@ from pathlib import Path
 
 from helpers import call_row, usage_row, write_sqlite
 
-from reportgen import analysis, render, snapshot
 from reportgen.config import load_config
-from reportgen.sources import open_source
+from reportgen.ingest import snapshot
+from reportgen.ingest.sources import open_source
+from reportgen.site import render
+from reportgen.sql.analyse import analyse
 
 HOSTILE = "<script>alert('x')</script>"
 HOSTILE_ATTR = '"><img src=x onerror=alert(1)>'
@@ -53,6 +55,6 @@ def build_fixed_site(tmp: Path, page_size: int = 2, notes: str | None = None, wo
     db = tmp / "snapshot.duckdb"
     snapshot.take_snapshot(config, open_source(config.source), db, "20261101T000000.000000Z-golden",
                            "2026-11-01T00:00:00+00:00")
-    analysis.analyse(config, db)
+    analyse(config, db)
     render.render_site(config, db, site, workers=workers, notes=notes)
     return site

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import call_row, usage_row, write_sqlite
 
-from reportgen import cli, publish
+from reportgen import cli
+from reportgen.hosting import publish
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

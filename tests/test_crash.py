@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen import demo, publish
+from reportgen import demo
+from reportgen.hosting import manifest, publish
 
 STOP_POINTS = ["snapshot", "render", "before-rename", "before-swap", "after-swap"]
 
@@ -38,7 +39,7 @@ def run_build(source: str, out: Path) -> None:
 def assert_consistent(out: Path, expected_latest: str | None) -> None:
     latest = publish.latest_id(out)
     assert latest == expected_latest or expected_latest is None
-    assert publish.verify_manifest(out / "latest") == []
+    assert manifest.verify(out / "latest") == []
 
 
 def kill_at(source: str, out: Path, point: str) -> None:

@@ -10,8 +10,9 @@ import pytest
 from helpers import load_json, read_list
 from reference import FIGURES, compute
 
-from reportgen import demo, urls
+from reportgen import demo
 from reportgen.pipeline import build
+from reportgen.site import urls
 
 
 def sqlite_rows(path, table):

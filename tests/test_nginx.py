@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from hosting import PASSWORD, USER, basic, published_out, raw_request
 
-from reportgen.auth import SECURITY_HEADERS, server_config
+from reportgen.hosting.routes import SECURITY_HEADERS
+from reportgen.hosting.servers import server_config
 
 pytestmark = pytest.mark.integration
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from helpers import usage_row, write_sqlite
 
-from reportgen import cli, publish
+from reportgen import cli
+from reportgen.hosting import publish
 
 BASE = "https://reports.example.com/llm"
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen import cli, demo
-from reportgen.sources.extensions import load_extension
+from reportgen.ingest.sources.extensions import load_extension
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ from datetime import UTC
 import pytest
 from helpers import usage_row, write_sqlite
 
-from reportgen import publish
+from reportgen.hosting import manifest, publish
+from reportgen.ingest.sources import SourceError
 from reportgen.pipeline import build
-from reportgen.sources import SourceError
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_latest_points_at_the_newest_complete_snapshot(tmp_path, config_for, sou
     assert os.readlink(out / "latest") == f"snapshots/{second.snapshot_id}"
     assert publish.snapshot_ids(out) == sorted([first.snapshot_id, second.snapshot_id])
     assert first.snapshot_id < second.snapshot_id  # sortable by time
-    assert publish.verify_manifest(out / "latest") == []
+    assert manifest.verify(out / "latest") == []
     assert (out / "latest" / "api" / "meta.json").is_file()
 
 
@@ -35,7 +35,7 @@ def test_manifest_detects_a_changed_or_missing_file(tmp_path, config_for, source
     site = build(config_for(source), workers=1).path
     (site / "index.html").write_text("tampered")
     (site / "api" / "meta.json").unlink()
-    assert sorted(publish.verify_manifest(site)) == ["api/meta.json", "index.html"]
+    assert sorted(manifest.verify(site)) == ["api/meta.json", "index.html"]
 
 
 def test_retention_keeps_the_newest_and_never_latest(tmp_path, config_for, source):
@@ -103,8 +103,8 @@ def test_snapshot_id_format():
 
 def test_manifest_lists_every_file_of_the_snapshot(tmp_path, config_for, source):
     site = build(config_for(source), workers=2).path
-    listed = {line.split("  ", 1)[1] for line in (site / publish.MANIFEST).read_text().splitlines()}
-    on_disk = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {publish.MANIFEST}
+    listed = {line.split("  ", 1)[1] for line in (site / manifest.MANIFEST).read_text().splitlines()}
+    on_disk = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} - {manifest.MANIFEST}
     assert listed == on_disk
 
 
@@ -113,7 +113,7 @@ def test_an_incomplete_snapshot_is_not_published(tmp_path):
     folder.mkdir()
     (folder / "index.html").write_text("x")
     with pytest.raises(publish.PublishError, match="no manifest"):
-        publish.check_complete(folder, ["index.html"])
-    (folder / publish.MANIFEST).write_text("00  index.html\n")
+        manifest.check_complete(folder, ["index.html"])
+    (folder / manifest.MANIFEST).write_text("00  index.html\n")
     with pytest.raises(publish.PublishError, match="api/meta.json missing"):
-        publish.check_complete(folder, ["index.html", "api/meta.json"])
+        manifest.check_complete(folder, ["index.html", "api/meta.json"])

@@ -13,10 +13,10 @@ from helpers import call_row, load_json, read_list, usage_row, write_sqlite
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportgen import urls
-from reportgen.paginate import page_count, pages
 from reportgen.pipeline import build
-from reportgen.render import OutputError, SiteWriter
+from reportgen.site import urls
+from reportgen.site.paginate import page_count, pages
+from reportgen.site.writer import OutputError, SiteWriter
 
 
 def built_site(tmp_path, config_for, usage, calls, workers=1, **overrides) -> Path:

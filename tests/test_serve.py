@@ -12,8 +12,8 @@ import threading
 import pytest
 from hosting import PASSWORD, USER, basic, published_out, raw_request
 
-from reportgen.auth import SECURITY_HEADERS
-from reportgen.serve import make_server
+from reportgen.hosting.routes import SECURITY_HEADERS
+from reportgen.hosting.serve import make_server
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from site_fixture import HOSTILE, HOSTILE_ATTR, build_fixed_site
 
-from reportgen import urls
+from reportgen.site import urls
 
 
 @pytest.fixture(scope="module")

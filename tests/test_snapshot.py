@@ -11,8 +11,9 @@ import pytest
 from helpers import call_row, rows, usage_row, write_sqlite
 
 from reportgen.config import load_config
-from reportgen.snapshot import connect, take_snapshot
-from reportgen.sources import SourceError, open_source
+from reportgen.ingest.connection import connect
+from reportgen.ingest.snapshot import take_snapshot
+from reportgen.ingest.sources import SourceError, open_source
 
 
 def snapshot_of(tmp_path, source: str, **overrides):

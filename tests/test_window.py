@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import call_row, read_list, usage_row, write_sqlite
 
-from reportgen import cli, publish
+from reportgen import cli
 from reportgen.config import ConfigError
+from reportgen.hosting import publish
 from reportgen.window import parse_bound, resolve
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -1,20 +1,20 @@
 """SQL files, one table each, grouped by stage (snapshot/, analysis/) and run in the order
-listed in each folder's ORDER file."""
+listed in each folder's ORDER file. Read as package resources, so an installed reportgen
+finds them wherever it is installed."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 import duckdb
 
-HERE = Path(__file__).parent
 
-
-def ordered_files(stage: str) -> list[Path]:
-    folder = HERE / stage
+def ordered_files(stage: str) -> list[Traversable]:
+    folder = resources.files(__package__) / stage
     names = [
         line.strip()
-        for line in (folder / "ORDER").read_text().splitlines()
+        for line in (folder / "ORDER").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     return [folder / name for name in names]
@@ -22,4 +22,4 @@ def ordered_files(stage: str) -> list[Path]:
 
 def run_stage(con: duckdb.DuckDBPyConnection, stage: str) -> None:
     for path in ordered_files(stage):
-        con.execute(path.read_text())
+        con.execute(path.read_text(encoding="utf-8"))

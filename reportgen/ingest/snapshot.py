@@ -8,10 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from . import __version__
-from .config import COLUMNS, REQUIRED_COLUMNS, TABLES, Config
+from .. import __version__
+from ..config import COLUMNS, REQUIRED_COLUMNS, TABLES, Config
+from ..sql import run_stage
+from .connection import connect
 from .sources import Source, SourceError, first_line, quote_ident
-from .sql import run_stage
 
 
 @dataclass(frozen=True)
@@ -20,19 +21,6 @@ class TableCount:
     rows_read: int
     rows_accepted: int
     rows_rejected: int
-
-
-def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection that never reaches the network and reads times in UTC."""
-    con = duckdb.connect(str(db_path), read_only=read_only, config={
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        # readers (render workers) keep a small page cache, so their memory does not grow with
-        # the snapshot; the builder may use more before it spills to disk
-        "memory_limit": "256MB" if read_only else "2GB",
-    })
-    con.execute("SET TimeZone = 'UTC'")
-    return con
 
 
 def take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: str,

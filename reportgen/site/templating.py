@@ -1,11 +1,15 @@
-"""The Jinja2 environment: autoescape and StrictUndefined from day one, the filters that
-format money, counts and times, and `link` for every URL."""
+"""The Jinja2 environments: autoescape and StrictUndefined from day one, the filters that
+format money, counts and times, and `link` for every URL.
+
+Templates live in the repository's top-level templates/ and are installed as the package
+`reportgen.templates` (see pyproject.toml), so they are read as package resources and an
+installed reportgen renders outside the checkout."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -13,12 +17,26 @@ import markdown
 
 from . import urls
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_PACKAGE = "reportgen.templates"
+
+
+def read_template(name: str) -> str:
+    """The text of one file of templates/ (a template, the stylesheet, the help page)."""
+    return (resources.files(TEMPLATES_PACKAGE) / name).read_text(encoding="utf-8")
+
+
+def template_names() -> list[str]:
+    return sorted(entry.name for entry in resources.files(TEMPLATES_PACKAGE).iterdir() if entry.is_file())
+
+
+def _loader() -> jinja2.BaseLoader:
+    # templates never change while a build runs: no reload checks
+    return jinja2.FunctionLoader(lambda name: (read_template(name), None, lambda: True))
 
 
 def environment(timezone: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=_loader(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -33,6 +51,12 @@ def environment(timezone: str) -> jinja2.Environment:
     env.globals["link"] = urls.link
     env.globals["urls"] = urls
     return env
+
+
+def text_environment() -> jinja2.Environment:
+    """For plain-text templates (the e-mail's Markdown): no HTML escaping, still strict."""
+    return jinja2.Environment(loader=_loader(), undefined=jinja2.StrictUndefined, autoescape=False,
+                              keep_trailing_newline=True)
 
 
 def format_usd(value: Decimal | int | None) -> str:

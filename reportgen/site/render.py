@@ -17,12 +17,13 @@ from typing import Any
 
 import jinja2
 
-from . import charts, pages, urls
-from .config import Config
+from ..config import Config
+from ..ingest.connection import connect
+from . import charts, urls
+from . import queries as pages
 from .paginate import Page
 from .paginate import pages as make_pages
-from .snapshot import connect
-from .templating import TEMPLATES, environment, format_count, format_usd, markdown_html
+from .templating import environment, format_count, format_usd, markdown_html, read_template, template_names
 from .writer import OutputError, SiteWriter
 
 __all__ = ["OutputError", "render_site"]
@@ -205,7 +206,11 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     tasks = plan(settings)
     on_progress = progress(len(tasks)) if progress else None
     peak = 0.0
-    with open(root / urls.MANIFEST, "x", encoding="utf-8") as manifest:
+    try:
+        manifest = open(root / urls.MANIFEST, "x", encoding="utf-8")
+    except OSError as e:
+        raise OutputError(f"cannot write {root / urls.MANIFEST}: {e.strerror}") from None
+    with manifest:
         written, lines = _write_front_pages(settings)
         manifest.write(lines)
         for result in _run_tasks(settings, tasks, workers):
@@ -242,7 +247,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
     try:
         con, size = worker.con, settings.page_size
         writer.write(urls.META, json.dumps(worker.meta, indent=2, ensure_ascii=False) + "\n")
-        writer.write(urls.STYLESHEET, (TEMPLATES / "style.css").read_text(encoding="utf-8"))
+        writer.write(urls.STYLESHEET, read_template("style.css"))
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
         worker.html(writer, urls.INDEX, "index.html", headline=pages.headline(con),
@@ -254,7 +259,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
             for k, n in pages.discrepancy_totals(con).items()])
         worker.html(writer, urls.QUALITY, "quality.html", reasons=pages.rejected_summary(con),
                     examples=pages.rejected_examples(con), rejected_pages=pages.list_total(con, "rejected"))
-        help_text = (TEMPLATES / "help.md").read_text(encoding="utf-8")
+        help_text = read_template("help.md")
         worker.html(writer, urls.HELP, "help.html", help_html=markdown_html(help_text))
         return writer.count, writer.take_manifest()
     finally:
@@ -269,7 +274,7 @@ def check_templates() -> list[str]:
     """Names of templates that do not compile (for tests)."""
     env = environment("UTC")
     broken = []
-    for name in env.list_templates(extensions=["html"]):
+    for name in (n for n in template_names() if n.endswith(".html")):
         try:
             env.get_template(name)
         except jinja2.TemplateError:

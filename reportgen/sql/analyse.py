@@ -1,14 +1,15 @@
-"""Runs sql/analysis against a snapshot: effective requests, inference totals, discrepancies,
-user summary, headline figures and the JSON API's rows. Reads and writes only that file."""
+"""Stage 2, analysis: runs sql/analysis/ against a snapshot: effective requests, inference
+totals, discrepancies, user summary, headline figures and the JSON API's rows. Reads and writes
+only that file."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Config
-from .snapshot import connect
-from .sql import run_stage
-from .window import Window
+from ..config import Config
+from ..ingest.connection import connect
+from ..window import Window
+from . import run_stage
 
 
 def analyse(config: Config, db_path: Path, window: Window = Window()) -> None:

@@ -1,4 +1,4 @@
-"""auth.py and `reportgen auth`: bcrypt-only htpasswd, mode 0600, server configs."""
+"""hosting/htpasswd.py and `reportgen auth`: bcrypt-only htpasswd, mode 0600, server configs."""
 
 from __future__ import annotations
 
@@ -8,25 +8,26 @@ import bcrypt
 import pytest
 from click.testing import CliRunner
 
-from reportgen import auth, cli
+from reportgen import cli
+from reportgen.hosting import htpasswd
 
 
 def test_add_writes_a_2y_bcrypt_hash_readable_by_the_owner_only(tmp_path):
     path = tmp_path / "htpasswd"
-    assert auth.add_user(path, "ann", "correct horse") is False
+    assert htpasswd.add_user(path, "ann", "correct horse") is False
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     user, hashed = path.read_text().strip().split(":", 1)
-    assert user == "ann" and hashed.startswith(f"$2y${auth.DEFAULT_COST:02d}$")
-    assert auth.check_password(hashed, "correct horse") and not auth.check_password(hashed, "wrong")
-    assert auth.add_user(path, "ann", "new password", cost=8) is True
-    assert auth.check_password(auth.read_htpasswd(path)["ann"], "new password")
+    assert user == "ann" and hashed.startswith(f"$2y${htpasswd.DEFAULT_COST:02d}$")
+    assert htpasswd.check_password(hashed, "correct horse") and not htpasswd.check_password(hashed, "wrong")
+    assert htpasswd.add_user(path, "ann", "new password", cost=8) is True
+    assert htpasswd.check_password(htpasswd.read_htpasswd(path)["ann"], "new password")
 
 
 def test_nothing_weaker_than_bcrypt_is_accepted():
-    assert not auth.check_password("$apr1$abc$def", "x")
-    assert not auth.check_password("{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=", "test")
-    assert not auth.check_password("plain", "plain")
-    assert auth.check_password(bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode(), "pw")  # $2b$ read too
+    assert not htpasswd.check_password("$apr1$abc$def", "x")
+    assert not htpasswd.check_password("{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=", "test")
+    assert not htpasswd.check_password("plain", "plain")
+    assert htpasswd.check_password(bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode(), "pw")  # $2b$ read too
 
 
 @pytest.mark.parametrize("user, password, message", [
@@ -34,8 +35,8 @@ def test_nothing_weaker_than_bcrypt_is_accepted():
     ("ok", "x" * 73, "72 bytes"),
 ])
 def test_bad_users_and_passwords(tmp_path, user, password, message):
-    with pytest.raises(auth.AuthError, match=message):
-        auth.add_user(tmp_path / "h", user, password)
+    with pytest.raises(htpasswd.AuthError, match=message):
+        htpasswd.add_user(tmp_path / "h", user, password)
 
 
 def test_cli_add_reads_the_password_from_stdin_or_a_prompt_never_an_argument(tmp_path):
@@ -44,13 +45,13 @@ def test_cli_add_reads_the_password_from_stdin_or_a_prompt_never_an_argument(tmp
     result = runner.invoke(cli.main, ["auth", "add", "ann", "--htpasswd", str(path), "--password-stdin"],
                            input="s3cret pass\n")
     assert result.exit_code == 0, result.stderr
-    assert auth.check_password(auth.read_htpasswd(path)["ann"], "s3cret pass")
+    assert htpasswd.check_password(htpasswd.read_htpasswd(path)["ann"], "s3cret pass")
     result = runner.invoke(cli.main, ["auth", "add", "bob", "--htpasswd", str(path)], input="pw1\npw1\n")
     assert result.exit_code == 0 and "s3cret" not in result.output
-    assert set(auth.read_htpasswd(path)) == {"ann", "bob"}
+    assert set(htpasswd.read_htpasswd(path)) == {"ann", "bob"}
     assert not any(o.name == "password" for o in cli.auth_add.params)
     result = runner.invoke(cli.main, ["auth", "remove", "ann", "--htpasswd", str(path)])
-    assert result.exit_code == 0 and set(auth.read_htpasswd(path)) == {"bob"}
+    assert result.exit_code == 0 and set(htpasswd.read_htpasswd(path)) == {"bob"}
     result = runner.invoke(cli.main, ["auth", "remove", "ann", "--htpasswd", str(path)])
     assert result.exit_code == cli.EXIT_USAGE and "no user 'ann'" in result.stderr
 
@@ -61,7 +62,7 @@ def test_cli_add_reads_the_password_from_stdin_or_a_prompt_never_an_argument(tmp
     ("caddy", ["basic_auth", "precompressed gzip", "handle_path /snapshots/*", "ann $2y$"]),
 ])
 def test_server_configs(tmp_path, server, expected):
-    auth.add_user(tmp_path / "h", "ann", "pw", cost=8)
+    htpasswd.add_user(tmp_path / "h", "ann", "pw", cost=8)
     result = CliRunner().invoke(cli.main, ["auth", "config", server, "--out", str(tmp_path / "out"),
                                            "--htpasswd", str(tmp_path / "h")])
     assert result.exit_code == 0, result.stderr

@@ -33,7 +33,10 @@ class SiteWriter:
             raise OutputError(f"refusing to write outside the output folder: {relative!r}")
         path = self.root.joinpath(*parts)
         if path.parent not in self._made:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise OutputError(f"cannot create {path.parent}: {e.strerror}") from None
             self._made.add(path.parent)
         data = text.encode("utf-8")
         self._write_new(path, data, relative)
@@ -46,6 +49,8 @@ class SiteWriter:
                 f.write(data)
         except FileExistsError:
             raise OutputError(f"refusing to write {relative} twice") from None
+        except OSError as e:
+            raise OutputError(f"cannot write {path}: {e.strerror}") from None
         self.count += 1
         # hashed while in memory: re-reading a million files for the manifest doubled the build
         self.manifest.append(f"{hashlib.sha256(data).hexdigest()}  {relative}\n")

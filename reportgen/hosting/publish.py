@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
+import functools
 import os
 import secrets
 import shutil
@@ -21,13 +21,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import urls
-
 LOCK_FILE = ".reportgen.lock"
 SNAPSHOTS = "snapshots"
 LATEST = "latest"
 STAGING_PREFIX = ".tmp-"
-MANIFEST = urls.MANIFEST  # written by the render as it writes each file
 
 
 class LockBusy(Exception):
@@ -36,6 +33,21 @@ class LockBusy(Exception):
 
 class PublishError(Exception):
     """OUT cannot be written or a snapshot is incomplete."""
+
+
+def _writes_out(func: Callable) -> Callable:
+    """OS errors while changing OUT (permissions, disk full, a file where a folder should be)
+    become one PublishError line naming the path."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except OSError as e:
+            where = f": {e.filename}" if e.filename else ""
+            raise PublishError(f"cannot write the output folder: {e.strerror or e}{where}") from None
+
+    return wrapper
 
 
 ID_TIME_FORMAT = "%Y%m%dT%H%M%S.%fZ"
@@ -78,6 +90,7 @@ def build_lock(out: Path, wait_seconds: float = 0) -> Iterator[None]:
         handle.close()  # closing releases the flock
 
 
+@_writes_out
 def staging_dir(out: Path, snapshot_id: str) -> Path:
     path = out / SNAPSHOTS / f"{STAGING_PREFIX}{snapshot_id}"
     path.mkdir(parents=True)
@@ -96,41 +109,7 @@ def clean_leftovers(out: Path) -> list[Path]:
     return removed
 
 
-def add_to_manifest(folder: Path, relative: str) -> None:
-    """Append one file written outside the render (the snapshot database) to the manifest."""
-    digest = hashlib.sha256()
-    with open(folder / relative, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    with open(folder / MANIFEST, "a", encoding="utf-8") as manifest:
-        manifest.write(f"{digest.hexdigest()}  {relative}\n")
-
-
-def check_complete(folder: Path, required: list[str]) -> None:
-    """Refuse to publish a folder whose manifest is missing or lacks a required file."""
-    manifest = folder / MANIFEST
-    if not manifest.is_file():
-        raise PublishError(f"{folder} has no manifest ({MANIFEST}): not a complete snapshot")
-    listed = {line.split("  ", 1)[1].rstrip("\n") for line in manifest.read_text(encoding="utf-8").splitlines(True)}
-    missing = [r for r in required if r not in listed or not (folder / r).is_file()]
-    if missing:
-        raise PublishError(f"{folder} is incomplete: {', '.join(missing)} missing")
-
-
-def verify_manifest(folder: Path) -> list[str]:
-    """Paths whose content does not match the manifest, or that are missing; [] when complete."""
-    manifest = folder / MANIFEST
-    if not manifest.is_file():
-        return [MANIFEST]
-    bad = []
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        digest, relative = line.split("  ", 1)
-        path = folder / relative
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            bad.append(relative)
-    return bad
-
-
+@_writes_out
 def publish(out: Path, staging: Path, snapshot_id: str, between: Callable[[], None] | None = None) -> Path:
     """Move a complete staging folder into place and point `latest` at it. (`between` runs
     after the rename and before the switch: the crash tests stop there.)"""
@@ -144,6 +123,7 @@ def publish(out: Path, staging: Path, snapshot_id: str, between: Callable[[], No
     return final
 
 
+@_writes_out
 def point_latest(out: Path, snapshot_id: str) -> None:
     """Switch OUT/latest to snapshots/<id> in one step: a new symlink renamed over the old one."""
     if not (out / SNAPSHOTS / snapshot_id).is_dir():
@@ -178,6 +158,7 @@ def snapshot_ids(out: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+@_writes_out
 def prune(out: Path, keep: int) -> list[str]:
     """Delete all but the newest `keep` snapshots, never the one `latest` points to.
     Call only while holding the lock."""

@@ -29,7 +29,8 @@ from typing import Any
 
 import duckdb
 
-from . import __version__, urls
+from .. import __version__
+from . import urls
 from .paginate import Page, pages
 
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")

@@ -13,8 +13,9 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import urls
-from .auth import SECURITY_HEADERS, check_password, hash_password, read_htpasswd
+from ..site import urls
+from .htpasswd import check_password, hash_password, read_htpasswd
+from .routes import SECURITY_HEADERS
 
 PAGE_PARAM = re.compile(r"[1-9][0-9]{0,8}")
 API_LISTS = {"requests": "requests", "inference-calls": "inference-calls", "user-summary": "user-summary"}
@@ -24,6 +25,10 @@ TYPES = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css
 
 class BadRequest(Exception):
     pass
+
+
+class ServeError(Exception):
+    """The preview server cannot start (address in use, no permission for the port)."""
 
 
 def resolve(out: Path, raw_path: str, query: str) -> Path | None:
@@ -159,4 +164,7 @@ def make_server(out: Path, host: str = "127.0.0.1", port: int = 8000, htpasswd: 
                 quiet: bool = True) -> http.server.ThreadingHTTPServer:
     users = read_htpasswd(htpasswd) if htpasswd else None
     handler = type("ReportHandler", (Handler,), {"out": out.resolve(), "users": users, "quiet": quiet})
-    return http.server.ThreadingHTTPServer((host, port), handler)
+    try:
+        return http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as e:
+        raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
