@@ -56,11 +56,10 @@ def call_row(id, usage_id, created_at="2026-10-01T10:00:01Z", **figures) -> dict
 
 def analysed_snapshot(tmp_path: Path, usage: list[dict], calls: list[dict], **config_overrides):
     """Snapshot + analysis of a SQLite source made of these rows; returns a read-only connection."""
-    from reportgen.ingest.sources import open_source
-
     from reportgen.config import load_config
     from reportgen.ingest.connection import connect
     from reportgen.ingest.snapshot import take_snapshot
+    from reportgen.ingest.sources import open_source
     from reportgen.sql.analyse import analyse
 
     source = write_sqlite(tmp_path / "source.db", usage, calls)
