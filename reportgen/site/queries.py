@@ -1,28 +1,14 @@
-"""What each page and API file is made of, read from a snapshot's analysis tables as plain
-Python data (dicts, lists, Decimals, ISO strings): templates never see a database handle.
+"""The read layer: every query the site (and `check`, `email`) runs on a snapshot's analysis
+tables, returning plain Python data (dicts, lists, Decimals, ISO strings).
 
 Rows are fetched as the JSON text the analysis wrote (api_* tables): the API files are that
 text, and the HTML pages are rendered from the same text parsed, so both show the same values.
-
-Page contexts (every page also gets `title`, `meta`, `path` and `nav`, see `base_context`):
-    index.html               headline, daily (chart), models, top_users, users, users_pager, notes_html
-    users/page-N.html        users, pager
-    users/<id>/page-N.html   user, daily (chart), models, requests, pager
-    requests/page-N.html     requests, pager
-    requests/<id>.html       request
-    calls/page-N.html        calls, pager
-    calls/by-usage/<id>.html request, calls
-    discrepancies/index.html kinds
-    discrepancies/<kind>/page-N.html  kind, requests, pager
-    quality/index.html       tables, reasons, examples
-    quality/page-N.html      rejected, pager
-    help.html                help_html
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -33,17 +19,7 @@ from .. import __version__
 from . import urls
 from .paginate import Page, pages
 
-TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-FIGURES = (*TOKENS, "price")
-FIGURE_LABELS = {"input_tokens": "Input tokens", "output_tokens": "Output tokens",
-                 "cache_read_tokens": "Cache read tokens", "cache_write_tokens": "Cache write tokens",
-                 "price": "Price (USD)"}
-DISCREPANCY_KINDS = {
-    "tokens": "a token count in usage differs from the sum over its inference calls",
-    "price": "the usage price differs from the sum over its inference calls by more than the tolerance",
-    "no_calls": "a usage row with no inference calls at all",
-    "orphan": "inference calls whose usage row is missing (shown as a synthetic request)",
-}
+DISCREPANCY_KINDS = ("tokens", "price", "no_calls", "orphan")
 
 # list name -> (api_* table, JSON column)
 LISTS = {
@@ -52,10 +28,6 @@ LISTS = {
     "calls": ("api_calls", "item"),
     "rejected": ("api_rejected", "item"),
 }
-NAV = [("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
-       ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
-       ("Data quality", urls.QUALITY), ("How to read this report", urls.HELP)]
-
 ISO_UTC = "strftime({0} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'"
 
 
@@ -105,7 +77,7 @@ def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> 
 def request_docs_of_list(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[dict[str, Any]]:
     """Requests start..stop-1 of the requests list, each with its calls, for the HTML list."""
     rows = con.execute("SELECT request_doc FROM api_requests WHERE n >= ? AND n < ? ORDER BY n", [start, stop])
-    return [request_view(parse_item(doc)) for (doc,) in rows.fetchall()]
+    return [parse_item(doc) for (doc,) in rows.fetchall()]
 
 
 def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -117,7 +89,7 @@ def discrepancy_requests(con: duckdb.DuckDBPyConnection, kind: str, start: int, 
     rows = con.execute(
         "SELECT a.request_doc FROM api_discrepancies d JOIN api_requests a ON a.n = d.request_n "
         "WHERE d.kind = ? AND d.n >= ? AND d.n < ? ORDER BY d.n", [kind, start, stop])
-    return [request_view(parse_item(doc)) for (doc,) in rows.fetchall()]
+    return [parse_item(doc) for (doc,) in rows.fetchall()]
 
 
 def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> Iterator[tuple[dict, list]]:
@@ -134,7 +106,7 @@ def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int) -
             yield from batch
 
     for user_id, group in groupby(stream(), key=lambda row: row[0]):
-        yield users[user_id], [request_view(parse_item(doc)) for _, doc in group]
+        yield users[user_id], [parse_item(doc) for _, doc in group]
 
 
 def user_ids(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[str]:
@@ -159,33 +131,6 @@ def user_models(con: duckdb.DuckDBPyConnection, user_ids: list[str]) -> dict[str
                        "WHERE list_contains(?, user_id) ORDER BY user_id, price DESC, model NULLS LAST", [user_ids])
     return {uid: [{k: v for k, v in r.items() if k != "user_id"} for r in group]
             for uid, group in groupby(_dicts(rows), key=lambda r: r["user_id"])}
-
-
-# --- what one request shows ---------------------------------------------------------------------
-
-def request_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """A request document plus its comparison rows: for each figure, the usage value, the
-    inference total, their difference and whether it is flagged."""
-    usage = doc.get("usage") or {}
-    inference = doc["inference"]
-    flagged = set(doc["discrepancies"])
-    comparison = []
-    for figure in FIGURES:
-        recorded = usage.get(figure)
-        total = inference[figure]
-        if recorded is None:
-            state = "inference used" if usage else "no usage row"
-            differs = False
-        elif inference["calls"] == 0:
-            state, differs = "no calls", False
-        else:
-            differs = ("price" if figure == "price" else "tokens") in flagged and recorded != total
-            state = "differs" if differs else ("within tolerance" if recorded != total else "matches")
-        comparison.append({
-            "figure": figure, "label": FIGURE_LABELS[figure], "usage": recorded, "inference": total,
-            "difference": None if recorded is None else recorded - total, "differs": differs, "state": state,
-        })
-    return {**doc, "comparison": comparison}
 
 
 # --- front pages ----------------------------------------------------------------------------------
@@ -248,18 +193,3 @@ def rejected_examples(con: duckdb.DuckDBPyConnection, per_reason: int = 5) -> li
         "  SELECT *, row_number() OVER (PARTITION BY table_name, reason ORDER BY position) AS k"
         "  FROM rejected_rows) WHERE k <= ? ORDER BY table_name DESC, reason, position", [per_reason])
     return [{**r, "original": json.loads(r["original"])} for r in _dicts(rows)]
-
-
-def pager(page: Page, path_of: Callable[[int], str]) -> dict[str, Any]:
-    """Paths (not links) of a page's neighbours; None where there is none."""
-    return {
-        "number": page.number, "pages": page.pages, "total": page.total,
-        "first": path_of(1) if page.number > 1 else None,
-        "previous": path_of(page.previous) if page.previous else None,
-        "next": path_of(page.next) if page.next else None,
-        "last": path_of(page.pages) if page.number < page.pages else None,
-    }
-
-
-def base_context(meta_: dict[str, Any], title: str, path: str) -> dict[str, Any]:
-    return {"meta": meta_, "title": title, "path": path, "nav": NAV}

@@ -19,8 +19,9 @@ import jinja2
 
 from ..config import Config
 from ..ingest.connection import connect
-from . import charts, urls
+from . import charts, contexts, urls
 from . import queries as pages
+from .contexts import request_view
 from .paginate import Page
 from .paginate import pages as make_pages
 from .templating import environment, format_count, format_usd, markdown_html, read_template, template_names
@@ -31,12 +32,12 @@ __all__ = ["OutputError", "render_site"]
 PAGES_PER_TASK = 50
 REQUESTS_PER_TASK = 4000
 
-# list name -> (API page path, HTML page path, template)
-LIST_OUTPUTS: dict[str, tuple[Callable[[int], str] | None, Callable[[int], str], str]] = {
-    "users": (urls.api_user_page, urls.users_page, "users.html"),
-    "requests": (urls.api_request_page, urls.requests_page, "requests.html"),
-    "calls": (urls.api_call_page, urls.calls_page, "calls.html"),
-    "rejected": (None, urls.rejected_page, "rejected.html"),
+# list name -> (API page path, HTML page path, page context)
+LIST_OUTPUTS: dict[str, tuple[Callable[[int], str] | None, Callable[[int], str], type[contexts.PageContext]]] = {
+    "users": (urls.api_user_page, urls.users_page, contexts.UsersPage),
+    "requests": (urls.api_request_page, urls.requests_page, contexts.RequestsPage),
+    "calls": (urls.api_call_page, urls.calls_page, contexts.CallsPage),
+    "rejected": (None, urls.rejected_page, contexts.RejectedPage),
 }
 
 
@@ -95,9 +96,10 @@ class Worker:
     def close(self) -> None:
         self.con.close()
 
-    def html(self, writer: SiteWriter, path: str, template: str, **context: Any) -> None:
-        base = pages.base_context(self.meta, self.settings.title, path)
-        writer.write(path, self.env.get_template(template).render(**base, **context))
+    def html(self, writer: SiteWriter, page: type[contexts.PageContext], path: str, **fields: Any) -> None:
+        """Render one page from its context (`fields` are the page type's own)."""
+        context = page(title=self.settings.title, meta=self.meta, path=path, **fields)
+        writer.write(path, self.env.get_template(page.template).render(context.variables()))
 
     def run(self, task: Task) -> TaskResult:
         """Write one task's files; returns how many, their manifest lines and this process's RSS."""
@@ -106,23 +108,25 @@ class Worker:
         return TaskResult(writer.count, writer.take_manifest(), current_rss_mb())
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
-        api_path, html_path, template = LIST_OUTPUTS[task.name]
+        api_path, html_path, page_type = LIST_OUTPUTS[task.name]
         items = pages.page_items_json(self.con, task.name, task.start, task.stop)
-        docs = pages.request_docs_of_list(self.con, task.start, task.stop) if task.name == "requests" else None
+        docs = None
+        if task.name == "requests":
+            docs = [request_view(d) for d in pages.request_docs_of_list(self.con, task.start, task.stop)]
         for page in task.pages:
             a, b = page.start - task.start, page.stop - task.start
             if api_path:
                 writer.write(api_path(page.number), pages.envelope_json(page, items[a:b]))
             rows = docs[a:b] if docs is not None else [pages.parse_item(i) for i in items[a:b]]
-            self.html(writer, html_path(page.number), template, rows=rows, pager=pages.pager(page, html_path))
+            self.html(writer, page_type, html_path(page.number), rows=rows, pager=contexts.pager(page, html_path))
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         for request_id, request_doc, calls_doc in pages.request_documents(self.con, task.start, task.stop):
             writer.write(urls.api_request(request_id), request_doc)
             writer.write(urls.api_calls_by_usage(request_id), calls_doc)
-            request = pages.request_view(pages.parse_item(request_doc))
-            self.html(writer, urls.request(request_id), "request.html", request=request)
-            self.html(writer, urls.calls_by_usage(request_id), "calls_by_usage.html", request=request)
+            request = request_view(pages.parse_item(request_doc))
+            self.html(writer, contexts.RequestPage, urls.request(request_id), request=request)
+            self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(request_id), request=request)
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
         size = self.settings.page_size
@@ -133,19 +137,20 @@ class Worker:
             uid = user["user_id"]
             chart = charts.daily_charts(daily.get(uid, []), format_usd, format_count)
             models = models_of.get(uid, [])
+            views = [request_view(r) for r in requests]
             for page in make_pages(len(requests), size):
                 path_of = lambda n, uid=uid: urls.user(uid, n)  # noqa: E731
-                self.html(writer, urls.user(uid, page.number), "user.html", user=user, charts=chart,
-                          models=models, rows=requests[page.start:page.stop], pager=pages.pager(page, path_of))
+                self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
+                          models=models, rows=views[page.start:page.stop], pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
-        requests = pages.discrepancy_requests(self.con, task.name, task.start, task.stop)
+        requests = [request_view(r) for r in pages.discrepancy_requests(self.con, task.name, task.start, task.stop)]
         for page in task.pages:
             path_of = lambda n: urls.discrepancy_page(task.name, n)  # noqa: E731
-            self.html(writer, path_of(page.number), "discrepancy_list.html", kind=task.name,
-                      description=pages.DISCREPANCY_KINDS[task.name],
+            self.html(writer, contexts.DiscrepancyListPage, path_of(page.number), kind=task.name,
+                      description=contexts.DISCREPANCY_KINDS[task.name],
                       rows=requests[page.start - task.start:page.stop - task.start],
-                      pager=pages.pager(page, path_of))
+                      pager=contexts.pager(page, path_of))
 
 
 def plan(settings: RenderSettings) -> list[Task]:
@@ -250,17 +255,16 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         writer.write(urls.STYLESHEET, read_template("style.css"))
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
-        worker.html(writer, urls.INDEX, "index.html", headline=pages.headline(con),
+        worker.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
                     charts=charts.daily_charts(pages.daily(con), format_usd, format_count),
-                    models=pages.models(con), users=users, users_pager=pages.pager(users_page, urls.users_page),
+                    models=pages.models(con), users=users, users_pager=contexts.pager(users_page, urls.users_page),
                     notes_html=markdown_html(settings.notes) if settings.notes else None)
-        worker.html(writer, urls.DISCREPANCIES, "discrepancies.html", kinds=[
-            {"kind": k, "description": pages.DISCREPANCY_KINDS[k], "requests": n}
+        worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
+            {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], "requests": n}
             for k, n in pages.discrepancy_totals(con).items()])
-        worker.html(writer, urls.QUALITY, "quality.html", reasons=pages.rejected_summary(con),
-                    examples=pages.rejected_examples(con), rejected_pages=pages.list_total(con, "rejected"))
-        help_text = read_template("help.md")
-        worker.html(writer, urls.HELP, "help.html", help_html=markdown_html(help_text))
+        worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
+                    examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
+        worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
         return writer.count, writer.take_manifest()
     finally:
         worker.close()

@@ -1,0 +1,177 @@
+"""What each page of the site is given: one dataclass per page type, each field with its meaning.
+
+Templates read only what their context declares (datasette documents its template contexts
+the same way); tests/test_contexts.py renders every page type and fails when a template uses
+a name its context lacks, or a context has a field no template uses. Rows are plain data
+(dicts, lists, Decimals, ISO strings) parsed from the API's JSON: never a database handle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+from . import urls
+from .paginate import Page
+
+TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+FIGURES = (*TOKENS, "price")
+FIGURE_LABELS = {"input_tokens": "Input tokens", "output_tokens": "Output tokens",
+                 "cache_read_tokens": "Cache read tokens", "cache_write_tokens": "Cache write tokens",
+                 "price": "Price (USD)"}
+DISCREPANCY_KINDS = {
+    "tokens": "a token count in usage differs from the sum over its inference calls",
+    "price": "the usage price differs from the sum over its inference calls by more than the tolerance",
+    "no_calls": "a usage row with no inference calls at all",
+    "orphan": "inference calls whose usage row is missing (shown as a synthetic request)",
+}
+NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
+       ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
+       ("Data quality", urls.QUALITY), ("How to read this report", urls.HELP))
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageContext:
+    """Every page has these (base.html and _footer.html use them)."""
+
+    template: ClassVar[str]
+    title: str  # the report's title, in <title> and the header
+    meta: dict[str, Any]  # api/meta.json's content: provenance for the footer, tables' row counts
+    path: str  # this page's output path; every link on it is made relative to it
+    nav: tuple[tuple[str, str], ...] = NAV  # (label, output path) of each section in the header
+
+    def variables(self) -> dict[str, Any]:
+        """The fields as template variables (shallow: rows are not copied)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexPage(PageContext):
+    template: ClassVar[str] = "index.html"
+    headline: Row  # headline figures: spend, requests, users, calls, token sums, discrepancies, rejected, period
+    charts: list[dict]  # spend and requests per day, as charts.bar_chart geometry
+    models: list[Row]  # model_summary rows, highest spend first
+    users: list[Row]  # the first page of the user summary (the top ten are listed too)
+    users_pager: dict[str, Any]  # pager of the user summary's first page, linking to users/page-N.html
+    notes_html: str | None  # the operator's --notes as HTML (raw HTML in them escaped), or None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsersPage(PageContext):
+    template: ClassVar[str] = "users.html"
+    rows: list[Row]  # user summary rows of this page
+    pager: dict[str, Any]  # this page and its neighbours
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserPage(PageContext):
+    template: ClassVar[str] = "user.html"
+    user: Row  # the user's summary row
+    charts: list[dict]  # the user's spend and requests per day
+    models: list[Row]  # models the user used: model, requests, price
+    rows: list[Row]  # this page of the user's requests (request views), newest first
+    pager: dict[str, Any]  # pages of the user's requests
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestsPage(PageContext):
+    template: ClassVar[str] = "requests.html"
+    rows: list[Row]  # request views of this page, newest first, each with its calls
+    pager: dict[str, Any]  # this page and its neighbours
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestPage(PageContext):
+    template: ClassVar[str] = "request.html"
+    request: Row  # one request view: the request document, its calls and its comparison rows
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallsPage(PageContext):
+    template: ClassVar[str] = "calls.html"
+    rows: list[Row]  # inference call rows of this page, newest first
+    pager: dict[str, Any]  # this page and its neighbours
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallsByUsagePage(PageContext):
+    template: ClassVar[str] = "calls_by_usage.html"
+    request: Row  # the request view whose calls are listed (the static ?usage_id= filter)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscrepanciesPage(PageContext):
+    template: ClassVar[str] = "discrepancies.html"
+    kinds: list[Row]  # per discrepancy kind: kind, description, requests
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscrepancyListPage(PageContext):
+    template: ClassVar[str] = "discrepancy_list.html"
+    kind: str  # tokens | price | no_calls | orphan
+    description: str  # what the kind means, in words
+    rows: list[Row]  # request views with this discrepancy, newest first
+    pager: dict[str, Any]  # this page and its neighbours
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityPage(PageContext):
+    template: ClassVar[str] = "quality.html"
+    reasons: list[Row]  # rejected rows counted by table, reason and column
+    examples: list[Row]  # the first rejected rows of each table and reason, with their original values
+    rejected_total: int  # how many rows were rejected in all (linked to quality/page-1.html)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectedPage(PageContext):
+    template: ClassVar[str] = "rejected.html"
+    rows: list[Row]  # rejected rows of this page, by table and position
+    pager: dict[str, Any]  # this page and its neighbours
+
+
+@dataclass(frozen=True, kw_only=True)
+class HelpPage(PageContext):
+    template: ClassVar[str] = "help.html"
+    help_html: str  # templates/help.md as HTML
+
+
+PAGE_TYPES = (IndexPage, UsersPage, UserPage, RequestsPage, RequestPage, CallsPage, CallsByUsagePage,
+              DiscrepanciesPage, DiscrepancyListPage, QualityPage, RejectedPage, HelpPage)
+
+
+def pager(page: Page, path_of: Callable[[int], str]) -> dict[str, Any]:
+    """Paths (not links) of a page's neighbours; None where there is none."""
+    return {
+        "number": page.number, "pages": page.pages, "total": page.total,
+        "first": path_of(1) if page.number > 1 else None,
+        "previous": path_of(page.previous) if page.previous else None,
+        "next": path_of(page.next) if page.next else None,
+        "last": path_of(page.pages) if page.number < page.pages else None,
+    }
+
+
+def request_view(doc: Row) -> Row:
+    """A request document plus its comparison rows: for each figure, the usage value, the
+    inference total, their difference and whether it is flagged."""
+    usage = doc.get("usage") or {}
+    inference = doc["inference"]
+    flagged = set(doc["discrepancies"])
+    comparison = []
+    for figure in FIGURES:
+        recorded = usage.get(figure)
+        total = inference[figure]
+        if recorded is None:
+            state = "inference used" if usage else "no usage row"
+            differs = False
+        elif inference["calls"] == 0:
+            state, differs = "no calls", False
+        else:
+            differs = ("price" if figure == "price" else "tokens") in flagged and recorded != total
+            state = "differs" if differs else ("within tolerance" if recorded != total else "matches")
+        comparison.append({
+            "figure": figure, "label": FIGURE_LABELS[figure], "usage": recorded, "inference": total,
+            "difference": None if recorded is None else recorded - total, "differs": differs, "state": state,
+        })
+    return {**doc, "comparison": comparison}
