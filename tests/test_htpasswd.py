@@ -54,18 +54,3 @@ def test_cli_add_reads_the_password_from_stdin_or_a_prompt_never_an_argument(tmp
     assert result.exit_code == 0 and set(htpasswd.read_htpasswd(path)) == {"bob"}
     result = runner.invoke(cli.main, ["auth", "remove", "ann", "--htpasswd", str(path)])
     assert result.exit_code == cli.EXIT_USAGE and "no user 'ann'" in result.stderr
-
-
-@pytest.mark.parametrize("server, expected", [
-    ("nginx", ["auth_basic_user_file", "gzip_static on", "always;", "location ^~ /snapshots/", "frame-ancestors"]),
-    ("apache", ["AuthUserFile", "Require valid-user", "Header always set", "RewriteRule ^/api/requests$"]),
-    ("caddy", ["basic_auth", "precompressed gzip", "handle_path /snapshots/*", "ann $2y$"]),
-])
-def test_server_configs(tmp_path, server, expected):
-    htpasswd.add_user(tmp_path / "h", "ann", "pw", cost=8)
-    result = CliRunner().invoke(cli.main, ["auth", "config", server, "--out", str(tmp_path / "out"),
-                                           "--htpasswd", str(tmp_path / "h")])
-    assert result.exit_code == 0, result.stderr
-    for text in expected:
-        assert text in result.stdout, text
-    assert "TLS" in result.stdout or "HTTPS" in result.stdout

@@ -1,6 +1,7 @@
-"""`reportgen serve`: a preview server for OUT with the same URLs, headers and basic auth as the
-generated nginx config. Loopback by default; serves only regular files whose real path is inside
-OUT; answers 200, 400, 401, 404 or 405: never a listing, a redirect or a file outside OUT."""
+"""`reportgen serve`: a preview server for OUT that runs the route table of routes.py, with the
+same headers and basic auth as the generated nginx, Apache and Caddy configs. Loopback by
+default; serves only regular files whose real path is inside their snapshot; answers 200, 301
+(a folder without its slash), 400, 401, 404 or 405: never a listing or a file outside OUT."""
 
 from __future__ import annotations
 
@@ -11,14 +12,12 @@ import mimetypes
 import os
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-from ..site import urls
+from . import routes
 from .htpasswd import check_password, hash_password, read_htpasswd
-from .routes import SECURITY_HEADERS
+from .routes import REALM, SECURITY_HEADERS
 
-PAGE_PARAM = re.compile(r"[1-9][0-9]{0,8}")
-API_LISTS = {"requests": "requests", "inference-calls": "inference-calls", "user-summary": "user-summary"}
 TYPES = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css": "text/css; charset=utf-8",
          ".svg": "image/svg+xml", ".sha256": "text/plain; charset=utf-8"}
 
@@ -31,53 +30,64 @@ class ServeError(Exception):
     """The preview server cannot start (address in use, no permission for the port)."""
 
 
+class Redirect(Exception):
+    """A folder asked for without its trailing slash: 301 to the URL with it."""
+
+    def __init__(self, location: str):
+        super().__init__(location)
+        self.location = location
+
+
 def resolve(out: Path, raw_path: str, query: str) -> Path | None:
-    """The file a request path names, or None (404). Raises BadRequest for paths no file can
-    have (NUL, backslash, dot segments, bad percent-encoding)."""
+    """The file the route table (routes.py) gives a request, or None (404). Raises BadRequest for
+    paths no file can have (NUL, backslash, dot segments, bad percent-encoding) and Redirect for
+    a folder without its slash."""
     try:
         path = unquote(raw_path, errors="strict")
     except UnicodeDecodeError:
         raise BadRequest("bad percent-encoding") from None
     if "\0" in path or "\\" in path or not path.startswith("/"):
         raise BadRequest("bad characters in path")
-    parts = path.split("/")[1:]
-    if any(p in (".", "..") for p in parts):
+    path = re.sub("/+", "/", path)  # as nginx, Apache and Caddy merge slashes
+    if any(p in (".", "..") for p in path.split("/")):
         raise BadRequest("dot segments in path")
-    if any(p.startswith(".") for p in parts) or path.endswith(".duckdb"):
+    if re.search(routes.HIDDEN_PATH, path):
         return None
-    base, rest = out / "latest", parts
-    if parts and parts[0] == "snapshots":
-        if len(parts) < 2 or not parts[1]:
+    if routes.is_api_url(path):
+        relative = routes.api_file(path, query)
+        return _file_in(out / "latest", relative) if relative else None
+    rest: str | None
+    if path.startswith(routes.SNAPSHOTS_PREFIX):
+        snapshot_id, slash, rest = path[len(routes.SNAPSHOTS_PREFIX):].partition("/")
+        if not snapshot_id:
             return None
-        base, rest = out / "snapshots" / parts[1], parts[2:]
-    relative = _api_file("/".join(rest), query) or "/".join(rest)
-    target = base / relative if relative else base
+        base = out / "snapshots" / snapshot_id
+        rest = rest if slash else None  # /snapshots/<id>: the folder without its slash
+    else:
+        base, rest = out / "latest", path[1:]
+    if rest is not None and (rest == "" or rest.endswith("/")):
+        return _file_in(base, rest + "index.html")
+    if _is_dir(base if rest is None else base / rest):
+        raise Redirect(path + "/")
+    return _file_in(base, rest) if rest else None
+
+
+def _is_dir(path: Path) -> bool:
     try:
-        if target.is_dir():
-            target = target / "index.html"
-        real, root = os.path.realpath(target), os.path.realpath(out)
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _file_in(base: Path, relative: str) -> Path | None:
+    """base/relative when it is a regular file whose real path is inside base (no symlink out)."""
+    try:
+        real, root = os.path.realpath(base / relative), os.path.realpath(base)
         if not real.startswith(root + os.sep) or not os.path.isfile(real):
             return None
-    except OSError:  # a name too long for the file system, and the like: no such file
+    except (OSError, ValueError):  # a name too long for the file system, and the like: no such file
         return None
     return Path(real)
-
-
-def _api_file(relative: str, query: str) -> str | None:
-    """The original dashboard's query-string API URLs -> static file paths."""
-    if not relative.startswith("api/") or relative.count("/") != 1:
-        return None
-    name = relative[4:]
-    if name not in API_LISTS:
-        return None
-    params = parse_qs(query, keep_blank_values=True)
-    usage_id = params.get("usage_id", [None])[0]
-    if usage_id and name == "requests":
-        return urls.api_request(usage_id)
-    if usage_id and name == "inference-calls":
-        return urls.api_calls_by_usage(usage_id)
-    page = params.get("page", ["1"])[0]
-    return f"api/{name}/page-{page if PAGE_PARAM.fullmatch(page) else 1}.json"
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -105,13 +115,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self, body: bool) -> None:
         if not self._authorised():
             self._reply(401, b"authentication required\n", "text/plain; charset=utf-8",
-                        extra={"WWW-Authenticate": 'Basic realm="reportgen", charset="UTF-8"'}, body=body)
+                        extra={"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'}, body=body)
             return
         parts = urlsplit(self.path)
         try:
             target = resolve(self.out, parts.path, parts.query)
         except BadRequest as e:
             self._reply(400, f"bad request: {e}\n".encode(), "text/plain; charset=utf-8", body=body)
+            return
+        except Redirect as e:
+            self._reply(301, b"moved\n", "text/plain; charset=utf-8", extra={"Location": e.location}, body=body)
             return
         if target is None:
             self._reply(404, b"not found\n", "text/plain; charset=utf-8", body=body)

@@ -1,47 +1,76 @@
-"""nginx, Apache and Caddy configuration that serves OUT behind basic auth."""
+"""nginx, Apache and Caddy configuration that serves OUT behind basic auth, written from the
+route table and headers of routes.py (change them there, never here). Every answer, 404s
+included, is given after authentication, as `reportgen serve` does."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from . import routes
 from .htpasswd import AuthError, read_htpasswd
-from .routes import SECURITY_HEADERS
+from .routes import (
+    AMBIGUOUS_QUERY,
+    API_ROUTES,
+    HIDDEN_PATH,
+    ID_FILE_NAME,
+    PAGE_NUMBER,
+    PLAIN_QUERY,
+    RESERVED_NAME,
+    SECURITY_HEADERS,
+)
+
+SERVERS = ("nginx", "apache", "caddy")
+# A URL that never names a file (hidden, so never written): rewriting to it gives a 404 that
+# comes after authentication, where a server's own "return 404" would come before it.
+NOT_FOUND = "/.reportgen-not-found"
+TLS_NOTE = ("# Basic auth sends the password with every request: serve this over TLS only, never over plain\n"
+            "# HTTP. Generated from reportgen's route table (reportgen/hosting/routes.py).\n")
 
 
 def server_config(kind: str, out: Path, htpasswd: Path, listen: str = "443 ssl",
                   server_name: str = "reports.example.com") -> str:
     out, htpasswd = out.resolve(), htpasswd.resolve()
-    templates = {"nginx": _nginx, "apache": _apache, "caddy": _caddy}
-    if kind not in templates:
-        raise AuthError(f"unknown server {kind!r}: use nginx, apache or caddy")
-    return templates[kind](out, htpasswd, listen, server_name)
+    writers = {"nginx": nginx_config, "apache": apache_config, "caddy": caddy_config}
+    if kind not in writers:
+        raise AuthError(f"unknown server {kind!r}: use {', '.join(SERVERS)}")
+    return writers[kind](out, htpasswd, listen, server_name)
 
 
-def _nginx(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
+def _api_names() -> str:
+    return "|".join(route.url.removeprefix("/api/") for route in API_ROUTES)
+
+
+def _pair(name: str, value: str) -> str:
+    """A regex for a query string holding `name=` with a value matching `value` (group 2)."""
+    return f"(^|&){name}=({value})(&|$)"
+
+
+def _bare(pattern: str) -> str:
+    return pattern.removeprefix("^").removesuffix("$")
+
+
+# --- nginx --------------------------------------------------------------------------------------
+
+def nginx_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
     # Headers are set once, at server level, with "always": no location sets its own (which
-    # would replace them), so 200, 401 and 404 responses all carry the same ones.
+    # would replace them), so 200, 301, 401 and 404 responses all carry the same ones.
     headers = "\n".join(f'    add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items())
-    api = []
-    for name, by_usage in (("requests", "requests"), ("inference-calls", "inference-calls/by-usage"),
-                           ("user-summary", None)):
-        lines = [f"    location = /api/{name} {{"]
-        if by_usage:
-            lines.append(f'        if ($reportgen_usage_file != "") '
-                         f"{{ rewrite ^ /api/{by_usage}/$reportgen_usage_file.json? last; }}")
-        lines.append(f'        if ($arg_page ~ "^[1-9][0-9]*$") {{ rewrite ^ /api/{name}/page-$arg_page.json? last; }}')
-        lines.append(f"        rewrite ^ /api/{name}/page-1.json? last;")
-        lines.append("    }")
-        api.append("\n".join(lines))
-    api_locations = "\n".join(api)
+    api = "\n".join(_nginx_api_location(route) for route in API_ROUTES)
+    hidden = f'location ~ "{HIDDEN_PATH}" {{ try_files {NOT_FOUND} =404; }}'
     return f"""# reportgen: serve {out} behind HTTP basic auth (nginx). Include inside http {{ }}.
-# Basic auth sends the password with every request: put TLS in front (listen ... ssl with
-# ssl_certificate, or a TLS-terminating proxy) and never serve this over plain HTTP.
-
-# ?usage_id= values that are their own file name (see "id_encoding" in api/meta.json)
+{TLS_NOTE}
+map $args $reportgen_plain_query {{
+    "" 1;
+    "~{AMBIGUOUS_QUERY}" 0;
+    "~{PLAIN_QUERY}" 1;
+    default 0;
+}}
+# the file a ?usage_id= names: the id itself when it is its own file name, "/" (404) otherwise
 map $arg_usage_id $reportgen_usage_file {{
-    "~*^(page-[0-9]+|index)$" "";
-    "~^[A-Za-z0-9_-][A-Za-z0-9_.-]{{0,99}}$" $arg_usage_id;
-    default "";
+    "" "";
+    "~{RESERVED_NAME}" "/";
+    "~{ID_FILE_NAME}" $arg_usage_id;
+    default "/";
 }}
 
 server {{
@@ -55,25 +84,28 @@ server {{
     server_tokens off;
     gzip_static on;
     gzip_vary on;
+    # below the snapshot folder, no symlink is followed (latest itself is one, above it)
+    disable_symlinks on from=$document_root;
 
-    auth_basic "reportgen";
+    auth_basic "{routes.REALM}";
     auth_basic_user_file {htpasswd};
 
 {headers}
 
-    # hidden files (the build lock) and the snapshot database are not part of the site
-    location ~ (^|/)\\. {{ return 404; }}
-    location ~ \\.duckdb$ {{ return 404; }}
+    # hidden files (the lock, staging folders) and the snapshot database
+    {hidden}
+    # a folder's index.html, or 404 (never a listing or a 403)
+    location ~ /$ {{ try_files ${{uri}}index.html =404; }}
 
-    # the original dashboard's API URLs, query strings and all, mapped to the static files
-    # (a usage_id that is not a safe file name is reached by its encoded path, see api/meta.json)
-{api_locations}
+    # the original dashboard's endpoints, query strings and all
+{api}
 
     # every snapshot under its permanent URL, as linked from e-mails
     location ^~ /snapshots/ {{
-        alias {out}/snapshots/;
-        location ~ (^|/)\\. {{ return 404; }}
-        location ~ \\.duckdb$ {{ return 404; }}
+        root {out};
+        {hidden}
+        location ~ /$ {{ try_files ${{uri}}index.html =404; }}
+        try_files $uri $uri/ =404;
     }}
 
     location / {{
@@ -83,40 +115,78 @@ server {{
 """
 
 
-def _apache(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
+def _nginx_api_location(route: routes.ApiRoute) -> str:
+    lines = [f"    location = {route.url} {{",
+             f"        if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}"]
+    if route.by_usage:
+        usage_file = f"/{route.by_usage}/$reportgen_usage_file.json"
+        lines += [f'        if ($reportgen_usage_file = "/") {{ rewrite ^ {NOT_FOUND}? last; }}',
+                  f'        if ($reportgen_usage_file != "") {{ rewrite ^ {usage_file}? last; }}']
+    page = f"/{route.pages}/page-$arg_page.json"
+    lines += [f'        if ($arg_page ~ "{PAGE_NUMBER}") {{ rewrite ^ {page}? last; }}',
+              f"        rewrite ^ /{route.pages}/page-1.json? last;",
+              "    }"]
+    return "\n".join(lines)
+
+
+# --- Apache -------------------------------------------------------------------------------------
+
+def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
     headers = "\n".join(f'    Header always set {name} "{value}"' for name, value in SECURITY_HEADERS.items())
+    address = listen.split()[0]
+    address = address if ":" in address else f"*:{address}"
+    names = _api_names()
+    usage_ok = (f"(?!{_bare(RESERVED_NAME)}(?:&|$))" + _bare(ID_FILE_NAME))
+    by_usage = "\n".join(
+        f'    RewriteCond %{{QUERY_STRING}} "{_pair("usage_id", usage_ok)}"\n'
+        f'    RewriteRule "^{route.url}$" "/{route.by_usage}/%2.json" [PT,QSD]'
+        for route in API_ROUTES if route.by_usage)
+    with_usage = "|".join(route.url.removeprefix("/api/") for route in API_ROUTES if route.by_usage)
     return f"""# reportgen: serve {out} behind HTTP basic auth (Apache 2.4; needs mod_auth_basic, mod_authn_file,
-# mod_headers, mod_rewrite, mod_alias). Basic auth needs TLS in front: use this in a *:443 VirtualHost
-# with SSLEngine on, never on plain HTTP.
-<VirtualHost *:443>
+# mod_authz_user, mod_headers, mod_rewrite, mod_alias, mod_dir). Use it in a *:443 VirtualHost with
+# SSLEngine on.
+{TLS_NOTE}
+<VirtualHost {address}>
     ServerName {server_name}
     DocumentRoot {out}/latest
     Alias /snapshots/ {out}/snapshots/
     <Directory {out}>
         Options -Indexes +FollowSymLinks
         AllowOverride None
+        DirectoryIndex index.html
         AuthType Basic
-        AuthName "reportgen"
+        AuthName "{routes.REALM}"
         AuthBasicProvider file
         AuthUserFile {htpasswd}
         Require valid-user
+        # after authentication: a folder without an index.html is 404, never a listing or a 403
+        RewriteEngine On
+        RewriteCond %{{REQUEST_URI}} /$
+        RewriteCond %{{REQUEST_FILENAME}} -d
+        RewriteCond %{{REQUEST_FILENAME}}/index.html !-f
+        RewriteRule ^ - [R=404]
     </Directory>
 {headers}
-    RedirectMatch 404 "(^|/)\\.|\\.duckdb$"
 
     RewriteEngine On
-    RewriteCond %{{QUERY_STRING}} (^|&)usage_id=([A-Za-z0-9_.-]{{1,100}})(&|$)
-    RewriteRule ^/api/requests$ /api/requests/%2.json [L,QSD]
-    RewriteCond %{{QUERY_STRING}} (^|&)usage_id=([A-Za-z0-9_.-]{{1,100}})(&|$)
-    RewriteRule ^/api/inference-calls$ /api/inference-calls/by-usage/%2.json [L,QSD]
-    RewriteCond %{{QUERY_STRING}} (^|&)page=([0-9]+)(&|$)
-    RewriteRule ^/api/(requests|inference-calls|user-summary)$ /api/$1/page-%2.json [L,QSD]
-    RewriteRule ^/api/(requests|inference-calls|user-summary)$ /api/$1/page-1.json [L,QSD]
+    # hidden files (the lock, staging folders) and the snapshot database
+    RewriteRule "{HIDDEN_PATH}" "{NOT_FOUND}" [PT]
+
+    # the original dashboard's endpoints, query strings and all
+    RewriteCond %{{QUERY_STRING}} "!{PLAIN_QUERY}" [OR]
+    RewriteCond %{{QUERY_STRING}} "{AMBIGUOUS_QUERY}"
+    RewriteRule "^/api/({names})$" "{NOT_FOUND}" [PT,QSD]
+{by_usage}
+    RewriteCond %{{QUERY_STRING}} "{_pair("usage_id", "[^&]+")}"
+    RewriteRule "^/api/({with_usage})$" "{NOT_FOUND}" [PT,QSD]
+    RewriteCond %{{QUERY_STRING}} "{_pair("page", _bare(PAGE_NUMBER))}"
+    RewriteRule "^/api/({names})$" "/api/$1/page-%2.json" [PT,QSD]
+    RewriteRule "^/api/({names})$" "/api/$1/page-1.json" [PT,QSD]
 
     # precompressed twins (file.json.gz) for clients that accept gzip
     RewriteCond %{{HTTP:Accept-Encoding}} gzip
     RewriteCond %{{DOCUMENT_ROOT}}%{{REQUEST_URI}}.gz -f
-    RewriteRule ^(.+\\.(html|json|css))$ $1.gz [L]
+    RewriteRule "^(.+\\.(html|json|css))$" "$1.gz" [PT]
     <FilesMatch "\\.html\\.gz$">
         ForceType "text/html; charset=utf-8"
     </FilesMatch>
@@ -134,55 +204,77 @@ def _apache(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
 """
 
 
-def _caddy(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
-    users = []
-    if htpasswd.exists():
-        users = [f"        {user} {hashed}" for user, hashed in read_htpasswd(htpasswd).items()]
-    headers = "\n".join(f'        {name} "{value}"' for name, value in SECURITY_HEADERS.items())
-    user_lines = "\n".join(users) or "        # reportgen auth add USER, then run this command again"
-    return f"""# reportgen: serve {out} behind HTTP basic auth (Caddy 2). Caddy serves HTTPS on its own;
-# basic auth must never be offered over plain HTTP. Caddy takes the users inline (from {htpasswd}).
+# --- Caddy --------------------------------------------------------------------------------------
+
+def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> str:
+    users = [f"            {user} {hashed}" for user, hashed in read_htpasswd(htpasswd).items()]
+    user_lines = "\n".join(users) or "            # reportgen auth add USER, then run this command again"
+    headers = "\n".join(f'            {name} "{value}"' for name, value in SECURITY_HEADERS.items())
+    api_paths = " ".join(route.url for route in API_ROUTES)
+    query = "{http.request.uri.query}"
+    query_ok = f'{query}.matches("{PLAIN_QUERY}") && !{query}.matches("{AMBIGUOUS_QUERY}")'
+    usage_paths = " ".join(route.url for route in API_ROUTES if route.by_usage)
+    usage_ok = f'{{query.usage_id}}.matches("{ID_FILE_NAME}") && !{{query.usage_id}}.matches("{RESERVED_NAME}")'
+    by_usage = "\n".join(f"""        @usage_{n} {{
+            path {route.url}
+            expression `{usage_ok}`
+        }}
+        rewrite @usage_{n} /{route.by_usage}/{{query.usage_id}}.json""" for n, route in enumerate(API_ROUTES)
+                         if route.by_usage)
+    file_server = """file_server {
+                precompressed gzip
+                disable_canonical_uris
+            }"""
+    return f"""# reportgen: serve {out} behind HTTP basic auth (Caddy 2). Caddy serves HTTPS on its own.
+# Caddy takes the users inline (from {htpasswd}): run this command again after `reportgen auth`.
+{TLS_NOTE}
 {server_name} {{
-    basic_auth {{
-{user_lines}
-    }}
-    header {{
+    # one route: every step runs in the order written, authentication first
+    route {{
+        header {{
 {headers}
-        -Server
-    }}
-    @hidden path_regexp hidden (^|/)\\.|\\.duckdb$
-    respond @hidden 404
-
-    @byusage_requests {{
-        path /api/requests
-        query usage_id=*
-    }}
-    rewrite @byusage_requests /api/requests/{{query.usage_id}}.json
-    @byusage_calls {{
-        path /api/inference-calls
-        query usage_id=*
-    }}
-    rewrite @byusage_calls /api/inference-calls/by-usage/{{query.usage_id}}.json
-    @paged {{
-        path_regexp paged ^/api/(requests|inference-calls|user-summary)$
-        query page=*
-    }}
-    rewrite @paged /api/{{re.paged.1}}/page-{{query.page}}.json
-    @first path_regexp first ^/api/(requests|inference-calls|user-summary)$
-    rewrite @first /api/{{re.first.1}}/page-1.json
-
-    handle_path /snapshots/* {{
-        root * {out}/snapshots
-        file_server {{
-            precompressed gzip
         }}
-    }}
-    handle {{
+        header -Server
+        basicauth bcrypt {routes.REALM} {{
+{user_lines}
+        }}
+        # hidden files (the lock, staging folders) and the snapshot database
+        @hidden path_regexp hidden {HIDDEN_PATH}
+        respond @hidden 404
+
+        # the original dashboard's endpoints, query strings and all
+        @api_not_plain {{
+            path {api_paths}
+            not expression `{query_ok}`
+        }}
+        respond @api_not_plain 404
+{by_usage}
+        @usage_other {{
+            path {usage_paths}
+            expression `{{query.usage_id}} != ""`
+        }}
+        respond @usage_other 404
+        @paged {{
+            path_regexp paged ^/api/({_api_names()})$
+            expression `{{query.page}}.matches("{PAGE_NUMBER}")`
+        }}
+        rewrite @paged /api/{{re.paged.1}}/page-{{query.page}}.json
+        @first path_regexp first ^/api/({_api_names()})$
+        rewrite @first /api/{{re.first.1}}/page-1.json
+
+        # every snapshot under its permanent URL, as linked from e-mails; latest at /
         root * {out}/latest
-        file_server {{
-            precompressed gzip
+        @snapshot path /snapshots/*
+        root @snapshot {out}
+        # a folder without its slash: 301 to it, as the other servers do
+        @folder {{
+            not path */
+            file {{
+                try_files {{path}}/
+            }}
         }}
+        redir @folder {{path}}/ 301
+        {file_server}
     }}
 }}
 """
-
