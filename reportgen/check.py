@@ -29,6 +29,26 @@ class CheckReport:
     date_range: dict[str, tuple[str | None, str | None]]  # table -> (first, last) created_at, ISO UTC
     window: dict[str, str | None]
 
+    def lines(self) -> list[str]:
+        """What `reportgen check` prints."""
+        out = [f"source: {self.source_label}"]
+        for c in self.counts:
+            first, last = self.date_range[c.table]
+            out.append(f"{c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected; "
+                       f"created_at from {first or '-'} to {last or '-'}")
+        if self.window["since"] or self.window["until"]:
+            out.append(f"window: since {self.window['since'] or '-'} until {self.window['until'] or '-'}")
+        out.append(f"orphans: {self.orphan_calls} inference calls in {self.orphan_requests} requests "
+                   "without a usage row")
+        out.append(f"no_calls: {self.no_calls} usage rows without inference calls")
+        if self.reasons:
+            out.append("rejected rows by reason:")
+        for r in self.reasons:
+            out.append(f"  {r['table_name']}: {r['reason']} ({r['column_name']}): {r['rows']}")
+            out += [f"    row {e['position']}: {e['column_name']} = {e['value']!r}" for e in self.examples
+                    if (e["table_name"], e["reason"]) == (r["table_name"], r["reason"])]
+        return out
+
 
 def check_source(config: Config, now: datetime | None = None) -> CheckReport:
     """Raises SourceError when the source cannot be read, like a build."""

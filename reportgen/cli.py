@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import TABLES, ConfigError, load_config
+from .config import ConfigError, load_config, mapping_options
 
 # Exit codes (documented in README.md, "Exit codes").
 EXIT_OK = 0
@@ -116,25 +116,7 @@ def config_options(func: Callable) -> Callable:
 
 def _load(config_path: Path | None, table_maps: tuple[str, ...], column_maps: tuple[str, ...],
           **settings: Any) -> Any:
-    tables: dict[str, str] = {}
-    for item in table_maps:
-        key, name = _split_mapping(item, "--table")
-        tables[key] = name
-    columns: dict[str, dict[str, str]] = {t: {} for t in TABLES}
-    for item in column_maps:
-        key, name = _split_mapping(item, "--column")
-        table, _, column = key.partition(".")
-        if table not in TABLES or not column:
-            raise ConfigError(f"--column {item!r}: expected TABLE.COLUMN=NAME with TABLE one of {', '.join(TABLES)}")
-        columns[table][column] = name
-    return load_config(config_path, {**settings, "tables": tables, "columns": columns})
-
-
-def _split_mapping(item: str, option: str) -> tuple[str, str]:
-    key, sep, value = item.partition("=")
-    if not sep or not key or not value:
-        raise ConfigError(f"{option} {item!r}: expected KEY=NAME")
-    return key.strip(), value.strip()
+    return load_config(config_path, {**settings, **mapping_options(table_maps, column_maps)})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -279,8 +261,10 @@ def _htpasswd(config_path: Path | None, out: Path | None, htpasswd: Path | None)
 @htpasswd_option
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 @click.option("--cost", type=int, default=None, help="bcrypt cost, 8 to 14 (default 9; see README).")
+@click.option("--group", help="Let this group (the web server's, e.g. www-data) read the file: mode 0640.")
 @_errors_to_exit_codes
-def auth_add(user: str, config_path, out, htpasswd, password_stdin: bool, cost: int | None) -> None:
+def auth_add(user: str, config_path, out, htpasswd, password_stdin: bool, cost: int | None,
+             group: str | None) -> None:
     """Add USER (or change their password). The password is prompted for, never an argument."""
     from .hosting.htpasswd import DEFAULT_COST, add_user
 
@@ -289,7 +273,7 @@ def auth_add(user: str, config_path, out, htpasswd, password_stdin: bool, cost: 
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt(f"Password for {user}", hide_input=True, confirmation_prompt=True, err=True)
-    existed = add_user(path, user, password, cost or DEFAULT_COST)
+    existed = add_user(path, user, password, cost or DEFAULT_COST, group)
     click.echo(f"{'updated' if existed else 'added'} {user} in {path}", err=True)
 
 
@@ -402,21 +386,5 @@ def check(verbose: bool, **options: Any) -> None:
     if not config.source:
         raise ConfigError("no source: give --source or set source in reportgen.toml")
     report = check_source(config)
-    click.echo(f"source: {report.source_label}")
-    for c in report.counts:
-        first, last = report.date_range[c.table]
-        click.echo(f"{c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected; "
-                   f"created_at from {first or '-'} to {last or '-'}")
-    if report.window["since"] or report.window["until"]:
-        click.echo(f"window: since {report.window['since'] or '-'} until {report.window['until'] or '-'}")
-    click.echo(f"orphans: {report.orphan_calls} inference calls in {report.orphan_requests} requests "
-               "without a usage row")
-    click.echo(f"no_calls: {report.no_calls} usage rows without inference calls")
-    if report.reasons:
-        click.echo("rejected rows by reason:")
-    for r in report.reasons:
-        click.echo(f"  {r['table_name']}: {r['reason']} ({r['column_name']}): {r['rows']}")
-        for e in report.examples:
-            if (e["table_name"], e["reason"]) == (r["table_name"], r["reason"]):
-                click.echo(f"    row {e['position']}: {e['column_name']} = {e['value']!r}")
+    click.echo("\n".join(report.lines()))
     check_rejected_ratio(config, report.counts)

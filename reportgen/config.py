@@ -206,3 +206,27 @@ def _timezone(value: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"unknown timezone {value!r} (use an IANA name such as Europe/Paris)") from None
     return str(value)
+
+
+def mapping_options(table_maps: tuple[str, ...], column_maps: tuple[str, ...]) -> dict[str, Any]:
+    """`--table usage=NAME` and `--column usage.user_id=NAME` options, shaped like the TOML
+    sections [tables] and [columns.<table>], for load_config's overrides."""
+    tables: dict[str, str] = {}
+    for item in table_maps:
+        key, name = _split_mapping(item, "--table")
+        tables[key] = name
+    columns: dict[str, dict[str, str]] = {t: {} for t in TABLES}
+    for item in column_maps:
+        key, name = _split_mapping(item, "--column")
+        table, _, column = key.partition(".")
+        if table not in TABLES or not column:
+            raise ConfigError(f"--column {item!r}: expected TABLE.COLUMN=NAME with TABLE one of {', '.join(TABLES)}")
+        columns[table][column] = name
+    return {"tables": tables, "columns": columns}
+
+
+def _split_mapping(item: str, option: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key or not value:
+        raise ConfigError(f"{option} {item!r}: expected KEY=NAME")
+    return key.strip(), value.strip()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.hosting.htpasswd import read_htpasswd, write_htpasswd
 from reportgen.hosting.serve import make_server
 from reportgen.hosting.servers import server_config
 
@@ -46,14 +47,12 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, log: Path 
 
 
 def readable_by_workers(root: Path, htpasswd: Path) -> None:
-    """What README's hosting section tells operators: OUT readable by the web server's user, the
-    htpasswd readable by its group and nobody else."""
-    import grp
-
+    """What README's hosting section tells operators: OUT readable by the web server's user
+    (reportgen writes it 0644/0755), and the htpasswd by its group only (`auth add --group`)."""
     for folder in [root, *root.parents]:
         os.chmod(folder, os.stat(folder).st_mode | 0o005)
-    os.chown(htpasswd, 0, grp.getgrnam(WORKER_USER).gr_gid)
-    os.chmod(htpasswd, 0o640)
+    entries = read_htpasswd(htpasswd)
+    write_htpasswd(htpasswd, entries, group=WORKER_USER)
 
 
 def _require(binary: str, package: str) -> None:

@@ -50,8 +50,14 @@ def test_every_command_has_help_and_is_documented():
         assert f"reportgen {' '.join(path)}" in readme, f"README does not document {' '.join(path)}"
 
 
+def exit_code_table(text: str) -> str:
+    return text[text.index("| code | meaning |"):].split("\n\n")[0].strip()
+
+
 def test_exit_codes_are_documented():
     readme = README.read_text()
+    reference = (README.parent / "docs" / "reference.md").read_text()
+    assert exit_code_table(readme) == exit_code_table(reference)
     for name, value in vars(cli).items():
         if name.startswith("EXIT_"):
             assert re.search(rf"^\| *`?{value}`? *\|", readme, re.M), f"exit code {value} ({name}) not in README"

@@ -1,7 +1,8 @@
-"""hosting/htpasswd.py and `reportgen auth`: bcrypt-only htpasswd, mode 0600, server configs."""
+"""hosting/htpasswd.py and `reportgen auth`: bcrypt-only htpasswd, mode 0600 (0640 for a web server group)."""
 
 from __future__ import annotations
 
+import grp
 import stat
 
 import bcrypt
@@ -54,3 +55,23 @@ def test_cli_add_reads_the_password_from_stdin_or_a_prompt_never_an_argument(tmp
     assert result.exit_code == 0 and set(htpasswd.read_htpasswd(path)) == {"bob"}
     result = runner.invoke(cli.main, ["auth", "remove", "ann", "--htpasswd", str(path)])
     assert result.exit_code == cli.EXIT_USAGE and "no user 'ann'" in result.stderr
+
+
+def test_group_makes_the_file_readable_by_the_web_server_and_is_kept(tmp_path):
+    path = tmp_path / "h"
+    result = CliRunner().invoke(cli.main, ["auth", "add", "ann", "--htpasswd", str(path), "--password-stdin",
+                                           "--group", "www-data", "--cost", "8"], input="pw\n")
+    assert result.exit_code == 0, result.stderr
+    www_data = grp.getgrnam("www-data").gr_gid
+    assert (stat.S_IMODE(path.stat().st_mode), path.stat().st_gid) == (0o640, www_data)
+    htpasswd.add_user(path, "bob", "pw", cost=8)  # a later change keeps both
+    assert (stat.S_IMODE(path.stat().st_mode), path.stat().st_gid) == (0o640, www_data)
+    with pytest.raises(htpasswd.AuthError, match="no group"):
+        htpasswd.add_user(path, "bob", "pw", cost=8, group="no-such-group-here")
+
+
+def test_an_unwritable_place_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(cli.main, ["auth", "add", "ann", "--htpasswd", str(tmp_path / "file" / "h"),
+                                           "--password-stdin"], input="pw\n")
+    assert result.exit_code == cli.EXIT_USAGE and result.stderr.startswith("reportgen: cannot write")

@@ -8,6 +8,7 @@ default, 9, keeps a page plus its stylesheet near 60 ms of CPU while still costi
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import tempfile
@@ -58,28 +59,47 @@ def read_htpasswd(path: Path) -> dict[str, str]:
     return entries
 
 
-def write_htpasswd(path: Path, entries: dict[str, str]) -> None:
-    """Atomically replace `path`, readable by its owner only (mode 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def write_htpasswd(path: Path, entries: dict[str, str], group: str | None = None) -> None:
+    """Atomically replace `path`, readable by its owner only (0600), or also by `group` (0640:
+    the web server's group, e.g. www-data, whose workers check every request against it). An
+    existing file keeps its group and mode when no group is given."""
+    gid, mode = -1, 0o600
+    if group is not None:
+        try:
+            gid, mode = grp.getgrnam(group).gr_gid, 0o640
+        except KeyError:
+            raise AuthError(f"no group {group!r} on this machine") from None
+    elif path.exists():
+        kept = path.stat()
+        gid, mode = kept.st_gid, 0o640 if kept.st_mode & 0o040 else 0o600
     try:
-        os.fchmod(fd, 0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as e:
+        raise AuthError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        os.fchmod(fd, mode)
+        if gid != -1:
+            os.fchown(fd, -1, gid)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.writelines(f"{user}:{hashed}\n" for user, hashed in sorted(entries.items()))
         os.replace(temporary, path)
+    except OSError as e:
+        Path(temporary).unlink(missing_ok=True)
+        raise AuthError(f"cannot write {path}: {e.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def add_user(path: Path, user: str, password: str, cost: int = DEFAULT_COST) -> bool:
+def add_user(path: Path, user: str, password: str, cost: int = DEFAULT_COST, group: str | None = None) -> bool:
     """Add or replace `user`; returns True when the user already existed."""
     if not USER_NAME.fullmatch(user):
         raise AuthError(f"user name {user!r} must be 1-64 of A-Z a-z 0-9 . _ @ + -")
     entries = read_htpasswd(path)
     existed = user in entries
     entries[user] = hash_password(password, cost)
-    write_htpasswd(path, entries)
+    write_htpasswd(path, entries, group)
     return existed
 
 
