@@ -316,12 +316,14 @@ def auth_config(server: str, config_path, out, htpasswd, listen: str, server_nam
 @verbose_option
 @_errors_to_exit_codes
 def serve(out: Path, host: str, port: int, htpasswd: Path | None, verbose: bool) -> None:
-    """Preview OUT over HTTP with the same URLs, headers and basic auth as the nginx config."""
+    """Preview OUT over HTTP with the same routes, headers and basic auth as the server configs.
+
+    Uses OUT/.htpasswd when it exists; without one, only a loopback address is served."""
     from .hosting.serve import make_server
 
     server = make_server(out, host, port, htpasswd, quiet=not verbose)
-    click.echo(f"serving {out} on http://{host}:{server.server_address[1]}/"
-               + (" (basic auth)" if htpasswd else " (no auth)"), err=True)
+    auth = " (basic auth)" if server.RequestHandlerClass.users is not None else " (no auth: loopback only)"
+    click.echo(f"serving {out} on http://{host}:{server.server_address[1]}/{auth}", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from reportgen.pipeline import build
 from reportgen.site import urls
 from reportgen.site.paginate import page_count, pages
+from reportgen.site.templating import markdown_html
 from reportgen.site.writer import OutputError, SiteWriter
 
 
@@ -129,3 +130,31 @@ def test_links_are_relative():
     assert urls.link("index.html", "api/meta.json") == "api/meta.json"
     assert urls.link("requests/page-2.html", "index.html") == "../index.html"
     assert urls.link("a/b/c.html", "a/~x/y.html") == "../~x/y.html"
+
+
+@pytest.mark.parametrize("markdown_text", [
+    "[x](javascript:alert(1))", "[x](JaVa\tScript:alert(1))", "[x]( javascript:alert(1))",
+    "[x](data:text/html,<script>alert(1)</script>)", "![x](data:image/svg+xml,<svg onload=alert(1)>)",
+    "[x](vbscript:msgbox)", "[x]: javascript:alert(1)\n\n[y][x]",
+])
+def test_notes_links_only_http_mailto_and_relative(markdown_text):
+    html = markdown_html(markdown_text)
+    assert "href" not in html and "src" not in html, html
+
+
+def test_notes_keep_safe_links():
+    html = markdown_html("[a](https://example.com/x) [b](mailto:ops@example.com) [c](requests/page-1.html)")
+    assert html.count("href=") == 3
+
+
+def test_control_characters_from_the_data_are_shown_not_written(tmp_path, config_for):
+    hostile = "nul\x00esc\x1b[31mbell\x07del\x7f"
+    usage = [usage_row("r1", user_id="u\x1b1", handle=hostile, model=hostile, price="0.1")]
+    calls = [call_row("c\x001", "r1", model=hostile, price="0.1")]
+    site = built_site(tmp_path, config_for, usage, calls)
+    pages = list(site.rglob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), page
+    assert "nul\\x00esc\\x1b[31mbell" in (site / "index.html").read_text(encoding="utf-8")

@@ -7,13 +7,21 @@ import gzip
 import json
 import os
 import random
+import shutil
+import socket
+import struct
 import threading
+import time
 
 import pytest
+from click.testing import CliRunner
 from hosting import PASSWORD, USER, basic, published_out, raw_request
 
+from reportgen import cli
+from reportgen.hosting import htpasswd
+from reportgen.hosting import serve as serve_module
 from reportgen.hosting.routes import SECURITY_HEADERS
-from reportgen.hosting.serve import make_server
+from reportgen.hosting.serve import ServeError, make_server
 from reportgen.site import urls
 
 
@@ -134,3 +142,55 @@ def test_malformed_requests_get_400(server):
     for raw in (b"GARBAGE\r\n\r\n", b"GET /\x00 HTTP/1.1\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
         status, headers, _ = raw_request(port, "", raw=raw)
         assert status in (400, 401, 404, 505)
+
+
+def test_out_htpasswd_is_used_by_default(server, tmp_path):
+    _, out, _ = server
+    other = tmp_path / "out"
+    shutil.copytree(out, other, symlinks=True)
+    htpasswd.add_user(other / ".htpasswd", USER, PASSWORD, cost=8)
+    httpd = make_server(other, "127.0.0.1", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        port = httpd.server_address[1]
+        assert raw_request(port, "/")[0] == 401
+        assert raw_request(port, "/", {"Authorization": basic(USER, PASSWORD)})[0] == 200
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_without_any_htpasswd_only_loopback_is_served(server):
+    _, out, _ = server
+    for host in ("0.0.0.0", "::", "192.0.2.1"):
+        with pytest.raises(ServeError, match="without authentication"):
+            make_server(out, host, 0)
+    make_server(out, "127.0.0.1", 0).server_close()
+    result = CliRunner().invoke(cli.main, ["serve", str(out), "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == cli.EXIT_USAGE
+    assert result.stderr.startswith("reportgen: refusing to serve") and result.stderr.count("\n") == 1
+
+
+def test_idle_and_reset_connections_are_closed_quietly(server, monkeypatch, capfd):
+    _, out, _ = server
+    monkeypatch.setattr(serve_module, "IDLE_SECONDS", 1)
+    httpd = make_server(out, "127.0.0.1", 0)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:
+            idle.sendall(b"GET /")  # an unfinished HTTP/0.9 request line
+            started = time.monotonic()
+            assert idle.recv(100) == b""  # closed by the server
+            assert time.monotonic() - started < 5
+        for _ in range(5):
+            reset = socket.create_connection(("127.0.0.1", port), timeout=10)
+            reset.sendall(b"GET /api/requests/page-1.json HTTP/1.1\r\nHost: x\r\n\r\n")
+            reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            reset.close()  # RST instead of FIN
+        time.sleep(0.5)
+        assert raw_request(port, "/")[0] == 200  # still serving
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "Traceback" not in capfd.readouterr().err

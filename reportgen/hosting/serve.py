@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 import http.server
+import ipaddress
 import mimetypes
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -173,11 +175,42 @@ class Handler(http.server.BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+IDLE_SECONDS = 15  # a connection that sends nothing for this long is closed
+
+
+class ReportServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that resets or stalls is its own business: no traceback on stderr."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 def make_server(out: Path, host: str = "127.0.0.1", port: int = 8000, htpasswd: Path | None = None,
-                quiet: bool = True) -> http.server.ThreadingHTTPServer:
+                quiet: bool = True) -> ReportServer:
+    """A server for OUT, checking users against `htpasswd` (default OUT/.htpasswd when it exists).
+    Without any htpasswd it serves loopback only: never the report to the network unauthenticated."""
+    default = out / ".htpasswd"
+    if htpasswd is None and default.is_file():
+        htpasswd = default
+    if htpasswd is not None and not htpasswd.is_file():
+        raise ServeError(f"no htpasswd file {htpasswd}: create it with reportgen auth add USER")
+    if htpasswd is None and not _is_loopback(host):
+        raise ServeError(f"refusing to serve {out} on {host} without authentication: run "
+                         "`reportgen auth add USER` first, or listen on 127.0.0.1")
     users = read_htpasswd(htpasswd) if htpasswd else None
-    handler = type("ReportHandler", (Handler,), {"out": out.resolve(), "users": users, "quiet": quiet})
+    handler = type("ReportHandler", (Handler,), {"out": out.resolve(), "users": users, "quiet": quiet,
+                                                 "timeout": IDLE_SECONDS})
     try:
-        return http.server.ThreadingHTTPServer((host, port), handler)
+        return ReportServer((host, port), handler)
     except OSError as e:
         raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -7,13 +7,16 @@ installed reportgen renders outside the checkout."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from importlib import resources
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown
+from markdown.treeprocessors import Treeprocessor
 
 from . import urls
 
@@ -34,9 +37,22 @@ def _loader() -> jinja2.BaseLoader:
     return jinja2.FunctionLoader(lambda name: (read_template(name), None, lambda: True))
 
 
+# Control characters (NUL, ESC, ...) are not allowed in HTML: data holding them shows them as
+# visible escapes (\x1b) instead of writing invalid code points.
+CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
+
+
+def visible_controls(value: object) -> object:
+    """Jinja's finalize: every printed string with its control characters made visible."""
+    if type(value) is str:
+        return value.translate(CONTROLS)
+    return value
+
+
 def environment(timezone: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=_loader(),
+        finalize=visible_controls,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -93,9 +109,27 @@ def format_time(iso: str | None, zone: ZoneInfo) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+SAFE_LINK = re.compile(r"(https?:|mailto:|[^:]*$)", re.IGNORECASE)  # a scheme we know, or none (relative)
+
+
+class _SafeLinks(Treeprocessor):
+    """Drops link targets and image sources with any scheme but http(s) and mailto
+    (javascript:, data:, vbscript: ...): the link text stays, the target goes."""
+
+    def run(self, root: ElementTree.Element) -> None:
+        for element in root.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                # browsers ignore control characters and spaces inside a scheme: so does this check
+                if value is not None and not SAFE_LINK.match(re.sub(r"[\x00-\x20]", "", value)):
+                    del element.attrib[attribute]
+
+
 def markdown_html(text: str) -> str:
-    """Operator-written Markdown (help, --notes) -> HTML. Raw HTML in it is escaped, not passed on."""
+    """Operator-written Markdown (help, --notes) -> HTML. Raw HTML in it is escaped, not passed
+    on, and only http(s), mailto and relative links survive."""
     md = markdown.Markdown(extensions=["tables", "fenced_code"])
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
+    md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
     return md.convert(text)
