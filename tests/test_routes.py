@@ -4,6 +4,8 @@ must get the same status and the same file, or the same redirect."""
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import shutil
 import tempfile
@@ -99,6 +101,12 @@ def hosted():
         readable_by_workers(tmp, htpasswd)
         ids = [p.stem for p in (out / "latest" / "api" / "requests").glob("*.json")]
         request_id = sorted(i for i in ids if i.isalnum() and not i.startswith("page"))[0]
+        # symlinks planted inside the snapshot, out of it: no server may follow them
+        os.symlink("/etc/passwd", out / "latest" / "passwd.html")
+        os.symlink(htpasswd, out / "latest" / "htpasswd.html")
+        os.symlink(out / "snapshots", out / "latest" / "all")
+        for planted in ("passwd.html", "htpasswd.html", "all"):  # made by somebody else than the builder
+            os.lchown(out / "latest" / planted, pwd.getpwnam("www-data").pw_uid, -1)
         with ExitStack() as running:
             ports = {name: running.enter_context(start(tmp, out, htpasswd)) for name, start in SERVERS.items()}
             yield ports, out, {"sid": snapshot_id, "rid": request_id}
@@ -119,6 +127,15 @@ def test_same_answer_everywhere(hosted, server, target, status, expected):
         assert urlsplit(headers["location"]).path == expected.format(**names)
     for name, value in SECURITY_HEADERS.items():
         assert headers.get(name.lower()) == value, name
+
+
+@pytest.mark.parametrize("server", [name for name in SERVERS if name != "caddy"])  # see README
+@pytest.mark.parametrize("target", ["/passwd.html", "/htpasswd.html", "/all/", "/all/{sid}/index.html"])
+def test_symlinks_inside_a_snapshot_are_not_followed(hosted, server, target):
+    ports, _, names = hosted
+    status, _, body = raw_request(ports[server], target.format(**names), {"Authorization": basic(USER, PASSWORD)})
+    assert status in (403, 404) if server == "apache" else status == 404
+    assert b"root:" not in body and b"$2y$" not in body
 
 
 @pytest.mark.parametrize("server", SERVERS)

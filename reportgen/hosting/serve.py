@@ -82,10 +82,11 @@ def _is_dir(path: Path) -> bool:
 
 
 def _file_in(base: Path, relative: str) -> Path | None:
-    """base/relative when it is a regular file whose real path is inside base (no symlink out)."""
+    """base/relative when it is a regular file reached without any symlink below base (latest
+    itself is one), as nginx's disable_symlinks does."""
     try:
         real, root = os.path.realpath(base / relative), os.path.realpath(base)
-        if not real.startswith(root + os.sep) or not os.path.isfile(real):
+        if real != os.path.join(root, relative) or not os.path.isfile(real):
             return None
     except (OSError, ValueError):  # a name too long for the file system, and the like: no such file
         return None

@@ -151,7 +151,8 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
     DocumentRoot {out}/latest
     Alias /snapshots/ {out}/snapshots/
     <Directory {out}>
-        Options -Indexes +FollowSymLinks
+        # latest is a symlink the builder owns; one planted by anybody else is not followed
+        Options -Indexes -FollowSymLinks +SymLinksIfOwnerMatch
         AllowOverride None
         DirectoryIndex index.html
         AuthType Basic
