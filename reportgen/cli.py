@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -123,6 +124,13 @@ def _load(config_path: Path | None, table_maps: tuple[str, ...], column_maps: tu
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Turn an LLM product's usage tables into a static, paginated HTML report and JSON API."""
+    # SIGTERM (systemd stop, kill) ends a build like Ctrl-C: staging folder removed, workers
+    # stopped, latest untouched, exit 130
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()

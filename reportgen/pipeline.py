@@ -4,10 +4,7 @@ The only module that knows every stage; each stage knows only the one before it.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +12,7 @@ from pathlib import Path
 
 from . import window
 from .config import Config
+from .crashpoints import stop_here
 from .hosting import manifest, publish
 from .ingest import snapshot
 from .ingest.connection import SNAPSHOT_DB
@@ -76,19 +74,11 @@ def check_rejected_ratio(config: Config, counts: list[snapshot.TableCount]) -> N
                 "nothing published (see `reportgen check`)")
 
 
-def _checkpoint(name: str) -> None:
-    """For the crash tests only: with REPORTGEN_TEST_STOP_AT=<name>, say so on stderr and wait
-    there to be killed."""
-    if os.environ.get("REPORTGEN_TEST_STOP_AT") == name:
-        print(f"reportgen-test: stopped at {name}", file=sys.stderr, flush=True)
-        time.sleep(600)
-
-
 def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: datetime,
                 report_window: window.Window, workers, progress) -> BuildResult:
     db_path = staging / SNAPSHOT_DB
     log.info("snapshot %s: reading %s", snapshot_id, source.label)
-    _checkpoint("snapshot")
+    stop_here("snapshot")
     counts = snapshot.take_snapshot(config, source, db_path, snapshot_id, now.isoformat(timespec="seconds"))
     for c in counts:
         log.info("%s: %d rows read, %d accepted, %d rejected", c.table, c.rows_read, c.rows_accepted,
@@ -96,7 +86,7 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     check_rejected_ratio(config, counts)
     log.info("analysing")
     analyse(config, db_path, report_window)
-    _checkpoint("render")
+    stop_here("render")
     log.info("rendering")
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None
     stats = render.render_site(config, db_path, staging, workers or render.default_workers(), progress, notes)
@@ -105,8 +95,8 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
              stats.worker_rss_mb)
     manifest.add_file(staging, SNAPSHOT_DB)
     manifest.check_complete(staging)
-    _checkpoint("before-rename")
-    final = publish.publish(config.out, staging, snapshot_id, between=lambda: _checkpoint("before-swap"))
-    _checkpoint("after-swap")
+    stop_here("before-rename")
+    final = publish.publish(config.out, staging, snapshot_id, between=lambda: stop_here("before-swap"))
+    stop_here("after-swap")
     log.info("published %s (%d files)", final, files)
     return BuildResult(snapshot_id, final, counts, files)

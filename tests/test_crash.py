@@ -123,3 +123,58 @@ def test_readers_never_see_a_missing_file_or_a_mix(tmp_path, source):
         t.join()
     assert problems == []
     assert reads[0] > 50
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process below pid, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_render_workers_die_with_the_build(tmp_path, source, how):
+    out = tmp_path / "out"
+    env = {**os.environ, "REPORTGEN_TEST_STOP_AT": "render-worker"}
+    process = subprocess.Popen([*build_command(source, out), "--workers", "2"], stderr=subprocess.PIPE, env=env,
+                               text=True)
+    assert "stopped at render-worker" in process.stderr.readline()
+    workers = descendants(process.pid)
+    assert len(workers) >= 2  # the render workers (and multiprocessing's resource tracker)
+    process.send_signal(how)  # the build only: its workers must follow by themselves
+    rest = threading.Thread(target=process.stderr.read)  # EOF only once nobody holds stderr
+    rest.start()
+    rest.join(20)
+    assert not rest.is_alive(), "a process still holds the build's stderr"
+    process.wait(10)
+    deadline = time.monotonic() + 10
+    while alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive(workers) == set()
+    if how == signal.SIGTERM:
+        assert process.returncode == 130
+        assert not any(p.name.startswith(".tmp-") for p in (out / "snapshots").iterdir())

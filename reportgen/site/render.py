@@ -6,11 +6,14 @@ with the data. HTML pages are rendered from the very JSON text the API files hol
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import json
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import jinja2
 
 from ..config import Config
+from ..crashpoints import stop_here
 from ..ingest.connection import connect
 from . import charts, contexts, urls
 from . import queries as pages
@@ -199,7 +203,23 @@ def run_task(settings: RenderSettings, task: Task) -> TaskResult:
     global _worker
     if _worker is None:
         _worker = Worker(settings)
+        stop_here("render-worker")
     return _worker.run(task)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel kills this process when the build that spawned it dies, even
+    by SIGKILL, so no worker outlives its build holding its output and memory."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent watch below still catches most
+        pass
+    if os.getppid() != parent:  # the build died before the signal was armed
+        os._exit(1)
 
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
@@ -242,8 +262,10 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
         return
     # spawn, not fork: a forked DuckDB connection (and its threads) is not safe to use
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(run_task, [settings] * len(tasks), tasks)
+    # leaving the block (done, failed or interrupted) terminates the workers: none finishes a
+    # task of a build that is over
+    with context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        yield from pool.imap(functools.partial(run_task, settings), tasks)
 
 
 def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
