@@ -52,7 +52,7 @@ class CheckReport:
 
 def check_source(config: Config, now: datetime | None = None) -> CheckReport:
     """Raises SourceError when the source cannot be read, like a build."""
-    source = open_source(config.source or "")
+    source = open_source(config.source or "", config.source_timeout)
     report_window = window.resolve(config.since, config.until, config.timezone, now or datetime.now(UTC))
     with tempfile.TemporaryDirectory(prefix="reportgen-check-") as tmp:
         db = Path(tmp) / "check.duckdb"

@@ -103,6 +103,8 @@ def config_options(func: Callable) -> Callable:
                      help="A Markdown file of your own notes, shown on the index page."),
         click.option("--since", help="Only requests from this date, time or span back (2026-10-01, 30d)."),
         click.option("--until", help="Only requests up to this date (included), time (excluded) or span back."),
+        click.option("--source-timeout", type=float,
+                     help="Seconds to wait for a SQLite source another program holds locked (default 30)."),
         click.option("--max-rejected-ratio", type=float,
                      help="Fail (exit 5) when more than this share of a table's rows is rejected."),
         click.option("--table", "table_maps", multiple=True, metavar="CANONICAL=NAME",

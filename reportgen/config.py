@@ -30,7 +30,7 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 DEFAULT_CONFIG_FILE = "reportgen.toml"
 SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep", "notes",
             "htpasswd", "base_url", "email_from", "email_to", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user",
-            "since", "until", "max_rejected_ratio")
+            "since", "until", "max_rejected_ratio", "source_timeout")
 SECTIONS = ("tables", "columns")
 
 
@@ -51,6 +51,7 @@ class Config:
     since: str | None = None  # window bounds as written; resolved against the clock by window.py
     until: str | None = None
     max_rejected_ratio: float | None = None  # fail before publishing when more are rejected
+    source_timeout: float = 30.0  # seconds to wait for a SQLite source another program holds locked
     # hosting and e-mail (the SMTP password comes from REPORTGEN_SMTP_PASSWORD, never a file)
     htpasswd: Path | None = None
     base_url: str | None = None
@@ -141,6 +142,11 @@ def _build(settings: dict[str, Any], tables: dict, columns: dict, where: str) ->
             raise ConfigError(f"notes file not found: {kwargs['notes']}")
     if "title" in settings:
         kwargs["title"] = str(settings["title"])
+    if "source_timeout" in settings:
+        value = settings["source_timeout"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86400:
+            raise ConfigError(f"source_timeout must be a number of seconds from 0 to 86400, got {value!r}")
+        kwargs["source_timeout"] = float(value)
     if "max_rejected_ratio" in settings:
         try:
             ratio = float(settings["max_rejected_ratio"])

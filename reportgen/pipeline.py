@@ -38,7 +38,7 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
     published `latest` is left untouched."""
     if not config.source:
         raise ValueError("no source given")
-    source = open_source(config.source)
+    source = open_source(config.source, config.source_timeout)
     now = now or datetime.now(UTC)
     report_window = window.resolve(config.since, config.until, config.timezone, now)
     out = config.out

@@ -15,6 +15,9 @@ from helpers import call_row, usage_row, write_sqlite
 
 from reportgen import cli
 from reportgen.hosting import publish
+from reportgen.ingest import connection, snapshot
+from reportgen.site import render
+from reportgen.sql import analyse
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -63,10 +66,22 @@ def test_exit_codes_are_documented():
             assert re.search(rf"^\| *`?{value}`? *\|", readme, re.M), f"exit code {value} ({name}) not in README"
 
 
-def test_build_is_quiet_on_success_when_not_on_a_terminal(published, run):
+def test_build_is_quiet_on_success_when_not_on_a_terminal(published, run, monkeypatch, capfd):
     out, source, _ = published
-    result = run("build", "--source", source, "--out", str(out))
+    real_connect, bars = connection.connect, []
+
+    def checked_connect(*args, **kwargs):  # DuckDB draws its bar on stdout, terminal or not
+        con = real_connect(*args, **kwargs)
+        bars.append(con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0])
+        return con
+
+    for module in (connection, snapshot, analyse, render):
+        monkeypatch.setattr(module, "connect", checked_connect)
+    capfd.readouterr()
+    result = run("build", "--source", source, "--out", str(out), "--workers", "1")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert capfd.readouterr() == ("", "")  # nothing on the real stdout and stderr either
+    assert bars and not any(bars)
 
 
 def test_verbose_build_says_what_it_did(published, run):

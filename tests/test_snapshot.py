@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from decimal import Decimal
 
 import duckdb
@@ -19,7 +23,7 @@ from reportgen.ingest.sources import SourceError, open_source
 def snapshot_of(tmp_path, source: str, **overrides):
     config = load_config(None, {"source": source, **overrides})
     db = tmp_path / "snap.duckdb"
-    counts = take_snapshot(config, open_source(source), db, "sid", "2026-11-01T00:00:00+00:00")
+    counts = take_snapshot(config, open_source(source, config.source_timeout), db, "sid", "2026-11-01T00:00:00+00:00")
     return connect(db, read_only=True), {c.table: (c.rows_read, c.rows_accepted, c.rows_rejected) for c in counts}
 
 
@@ -256,3 +260,46 @@ def test_snapshot_records_provenance_without_credentials(tmp_path):
         {"snapshot_id": "sid", "source_kind": "sqlite", "source_label": "sqlite:s.db"}]
     assert {r[0] for r in snap.execute("SHOW TABLES").fetchall()} == {
         "usage", "inference_calls", "rejected_rows", "table_counts", "snapshot_meta"}
+
+
+@pytest.mark.parametrize("folder", ["a?b", "c#d", "e%20f", "g h", "zoë ∑", "p%"])
+@pytest.mark.parametrize("slashes", ["sqlite://", "sqlite:///"])  # sqlite:///abs and SQLAlchemy's sqlite:////abs
+def test_sqlite_paths_are_file_names_as_they_are(tmp_path, folder, slashes):
+    place = tmp_path / folder
+    place.mkdir()
+    write_sqlite(place / "u?#.db", [usage_row("r1")], [call_row("c1", "r1")])
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    _, counts = snapshot_of(tmp_path, f"{slashes}{place / 'u?#.db'}")
+    assert counts["usage"] == (1, 1, 0)
+    created = sorted(set(p.name for p in tmp_path.rglob("*")) - set(before))
+    assert created == ["snap.duckdb"]  # nothing next to the source; the copy is gone
+
+
+def test_a_locked_sqlite_source_fails_after_source_timeout(tmp_path):
+    source = write_sqlite(tmp_path / "u.db", [usage_row("r1")], [])
+    writer = sqlite3.connect(source, isolation_level=None)
+    writer.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceError, match="locked by another program for 1 s"):
+            snapshot_of(tmp_path, f"sqlite://{source}", source_timeout=1)
+        assert time.monotonic() - started < 5
+    finally:
+        writer.close()
+    assert [p.name for p in tmp_path.iterdir() if p.name != "u.db"] in ([], ["snap.duckdb"])
+
+
+def test_the_sqlite_copy_lives_in_the_staging_folder_and_goes_with_it(tmp_path):
+    source = write_sqlite(tmp_path / "u.db", [usage_row("r1")], [call_row("c1", "r1")])
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "reportgen", "build", "--source", f"sqlite://{source}", "--out", str(out)]
+    env = {**os.environ, "REPORTGEN_TEST_STOP_AT": "source-attached", "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    assert "stopped at source-attached" in process.stderr.readline()
+    process.kill()
+    process.wait(10)
+    copies = list(out.glob("snapshots/.tmp-*/.sqlite-copy-*/copy.db"))
+    assert len(copies) == 1 and list((tmp_path / "tmp").rglob("*.db")) == []
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    assert not copies[0].exists() and not list(out.rglob(".sqlite-copy-*"))

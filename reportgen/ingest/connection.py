@@ -19,4 +19,6 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         "memory_limit": "256MB" if read_only else "2GB",
     })
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB's own progress bar goes to stdout even without a terminal: cron would mail it
+    con.execute("SET enable_progress_bar = false")
     return con

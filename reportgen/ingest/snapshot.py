@@ -10,6 +10,7 @@ import duckdb
 
 from .. import __version__
 from ..config import COLUMNS, REQUIRED_COLUMNS, TABLES, Config
+from ..crashpoints import stop_here
 from ..sql import run_stage
 from .connection import connect
 from .sources import Source, SourceError, first_line, quote_ident
@@ -29,7 +30,8 @@ def take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: st
     every row, and record provenance. Raises SourceError when the source cannot be read."""
     con = connect(db_path)
     try:
-        source.attach(con)
+        source.attach(con, db_path.parent)
+        stop_here("source-attached")
         # one transaction for both reads: sources that support it see one moment in time
         con.execute("BEGIN TRANSACTION")
         for table in TABLES:

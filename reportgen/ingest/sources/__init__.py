@@ -7,6 +7,7 @@ relation to scan. Every kind is read by DuckDB's own readers, never row by row i
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import duckdb
 
@@ -24,8 +25,9 @@ class Source(ABC):
         """What the report may show about the source: never a password."""
 
     @abstractmethod
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Make the source's tables scannable from `con`; raise SourceError when it cannot be read."""
+    def attach(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
+        """Make the source's tables scannable from `con`; raise SourceError when it cannot be read.
+        `scratch` is a folder for temporary copies, removed with the build's staging folder."""
 
     @abstractmethod
     def relation(self, table: str) -> str:
@@ -48,12 +50,13 @@ class Source(ABC):
         return [row[0] for row in rows]
 
 
-def open_source(location: str) -> Source:
-    """Pick the source kind from `location` (a URL or a folder of files)."""
+def open_source(location: str, timeout: float = 30.0) -> Source:
+    """Pick the source kind from `location` (a URL or a folder of files). `timeout`: seconds to
+    wait for a SQLite file another program holds locked."""
     from . import duckdb_file, files, postgres, sqlite
 
     if location.startswith("sqlite://"):
-        return sqlite.SQLiteSource(_path_of(location, "sqlite://"))
+        return sqlite.SQLiteSource(_path_of(location, "sqlite://"), timeout)
     if location.startswith("duckdb://"):
         return duckdb_file.DuckDBSource(_path_of(location, "duckdb://"))
     if location.startswith(("postgresql://", "postgres://")):
@@ -67,11 +70,13 @@ def open_source(location: str) -> Source:
 
 
 def _path_of(url: str, prefix: str) -> str:
-    # sqlite:///abs/path -> /abs/path ; sqlite://rel/path -> rel/path
+    """sqlite:///abs/path and sqlite:////abs/path (SQLAlchemy's spelling) -> /abs/path;
+    sqlite://rel/path -> rel/path. The rest is a file name as it is: no percent-decoding, and
+    `?`, `#` and `%` are characters of the name."""
     path = url[len(prefix):]
     if not path:
         raise SourceError(f"no file path in {url!r}")
-    return path
+    return "/" + path.lstrip("/") if path.startswith("/") else path
 
 
 def quote_ident(name: str) -> str:

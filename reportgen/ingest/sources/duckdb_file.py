@@ -21,7 +21,7 @@ class DuckDBSource(Source):
     def label(self) -> str:
         return f"duckdb:{self.path.name}"
 
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+    def attach(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
         if not self.path.is_file():
             raise SourceError(f"DuckDB file not found: {self.path}")
         try:

@@ -29,7 +29,7 @@ class FileSource(Source):
     def label(self) -> str:
         return f"files:{self.folder.name or self.folder}"
 
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+    def attach(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
         if not self.folder.exists():
             raise SourceError(f"source not found: {self.folder} (expected a folder or a sqlite://, "
                               "duckdb:// or postgresql:// URL)")

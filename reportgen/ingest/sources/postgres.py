@@ -6,6 +6,7 @@ appears in labels or error messages: every message from the driver is scrubbed b
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import duckdb
@@ -37,7 +38,7 @@ class PostgresSource(Source):
             text = text.replace(secret, "***")
         return text
 
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+    def attach(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
         try:
             load_extension(con, "postgres")
             con.execute(f"ATTACH {quote_literal(self.url)} AS {CATALOG} (TYPE postgres, READ_ONLY)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -22,18 +23,19 @@ CATALOG = "src"
 class SQLiteSource(Source):
     kind = "sqlite"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, timeout: float = 30.0):
         self.path = Path(path)
+        self.timeout = timeout
         self._copy_dir: str | None = None
 
     @property
     def label(self) -> str:
         return f"sqlite:{self.path.name}"
 
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+    def attach(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
         if not self.path.is_file():
             raise SourceError(f"SQLite file not found: {self.path}")
-        copy = self._consistent_copy()
+        copy = self._consistent_copy(scratch)
         try:
             load_extension(con, "sqlite")
             # SQLite is dynamically typed: one column can mix 17 and 'req-18'. Text takes them all.
@@ -44,20 +46,37 @@ class SQLiteSource(Source):
         except duckdb.Error as e:
             raise SourceError(f"cannot read SQLite file {self.path}: {first_line(e)}") from None
 
-    def _consistent_copy(self) -> Path:
-        self._copy_dir = tempfile.mkdtemp(prefix="reportgen-sqlite-")
+    def _consistent_copy(self, scratch: Path) -> Path:
+        """A copy inside the build's scratch folder (a killed build's copy goes with its staging
+        folder, never left in /tmp), read as of one moment, waiting at most `timeout` seconds for
+        another program's lock."""
+        self._copy_dir = tempfile.mkdtemp(prefix=".sqlite-copy-", dir=scratch)
         copy = Path(self._copy_dir) / "copy.db"
+        deadline = time.monotonic() + self.timeout
+
+        def give_up_after_timeout(status: int, remaining: int, total: int) -> None:
+            if time.monotonic() > deadline:
+                raise TimeoutError
+
         try:
-            source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            # read-only by a URI the library builds: '?', '#' and '%' in the name stay the name's
+            # own, and nothing is ever created next to the source
+            source = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=self.timeout)
             target = sqlite3.connect(copy)
             try:
-                source.backup(target)  # all pages in one step, under one read lock
+                # all pages in one step, under one read lock; retried while the file is locked
+                source.backup(target, progress=give_up_after_timeout, sleep=0.1)
             finally:
                 target.close()
                 source.close()
+        except TimeoutError:
+            self.close()
+            raise SourceError(f"SQLite file {self.path} stayed locked by another program for "
+                              f"{self.timeout:g} s (source_timeout)") from None
         except sqlite3.Error as e:
             self.close()
-            raise SourceError(f"cannot read SQLite file {self.path}: {e}") from None
+            message = "locked by another program" if "locked" in str(e) else str(e)
+            raise SourceError(f"cannot read SQLite file {self.path}: {message}") from None
         return copy
 
     def relation(self, table: str) -> str:
