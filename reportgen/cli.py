@@ -45,6 +45,7 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
     from .hosting.htpasswd import AuthError
     from .hosting.publish import LockBusy, PublishError
     from .hosting.serve import ServeError
+    from .ingest.connection import SnapshotWriteError
     from .ingest.sources import SourceError
     from .notify import NotifyError
     from .pipeline import TooManyRejected
@@ -53,6 +54,7 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
     # Each library error says what went wrong in one line; anything else is a bug (exit 1).
     codes = [(ConfigError, EXIT_USAGE), (AuthError, EXIT_USAGE), (ServeError, EXIT_USAGE), (SourceError, EXIT_SOURCE),
              (LockBusy, EXIT_BUSY), (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT),
+             (SnapshotWriteError, EXIT_OUTPUT),
              (NotifyError, EXIT_NOTIFY), (TooManyRejected, EXIT_REJECTED)]
 
     @functools.wraps(func)

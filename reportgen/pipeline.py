@@ -43,6 +43,7 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
     report_window = window.resolve(config.since, config.until, config.timezone, now)
     out = config.out
     with publish.build_lock(out, wait_seconds):
+        publish.check_latest_is_a_link(out)  # before any work: the swap at the end would fail
         for leftover in publish.clean_leftovers(out):
             log.info("removed %s, left by a build that did not finish", leftover)
         existing = publish.snapshot_ids(out)

@@ -187,6 +187,19 @@ def test_unwritable_out_exits_6(tmp_path, run):
     assert result.exit_code == cli.EXIT_OUTPUT and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("thing", ["folder", "file"])
+def test_a_latest_that_is_not_our_symlink_exits_6_before_any_work(tmp_path, run, thing):
+    db = write_sqlite(tmp_path / "s.db", [usage_row("r1")], [])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "latest").mkdir() if thing == "folder" else (out / "latest").write_text("mine")
+    result = run("build", "--source", f"sqlite://{db}", "--out", str(out))
+    assert result.exit_code == cli.EXIT_OUTPUT and "is not a symlink" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == [".reportgen.lock", "latest"]  # no stray link
+    assert not (out / "snapshots").exists() or not list((out / "snapshots").iterdir())
+
+
 def test_demo_writes_data_and_builds(tmp_path, run):
     result = run("demo", "--rows", "60", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "d.db"))
     assert result.exit_code == 0, result.stderr

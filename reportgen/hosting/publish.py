@@ -128,10 +128,23 @@ def point_latest(out: Path, snapshot_id: str) -> None:
     """Switch OUT/latest to snapshots/<id> in one step: a new symlink renamed over the old one."""
     if not (out / SNAPSHOTS / snapshot_id).is_dir():
         raise PublishError(f"no snapshot {snapshot_id!r} in {out / SNAPSHOTS}")
+    check_latest_is_a_link(out)
     temporary = out / f".{LATEST}.{secrets.token_hex(4)}"
     os.symlink(f"{SNAPSHOTS}/{snapshot_id}", temporary)
-    os.replace(temporary, out / LATEST)
+    try:
+        os.replace(temporary, out / LATEST)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     _fsync_dir(out)
+
+
+def check_latest_is_a_link(out: Path) -> None:
+    """OUT/latest must be reportgen's symlink, or absent: never replace something else there."""
+    latest = out / LATEST
+    if latest.exists() and not latest.is_symlink():
+        raise PublishError(f"{latest} is not a symlink to a snapshot (a folder or file put there by hand?): "
+                           "move it away, then build again")
 
 
 def latest_id(out: Path) -> str | None:

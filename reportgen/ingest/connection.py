@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 SNAPSHOT_DB = "snapshot.duckdb"
+
+
+WRITE_FAILURES = ("No space left on device", "Disk quota exceeded", "Read-only file system", "Permission denied")
+
+
+class SnapshotWriteError(Exception):
+    """The snapshot file cannot be written (disk full, permissions): one line, exit 6."""
+
+
+@contextmanager
+def writing(db_path: Path) -> Iterator[None]:
+    """DuckDB's I/O failures while writing a snapshot -> SnapshotWriteError naming the file."""
+    try:
+        yield
+    except duckdb.Error as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        io_failure = isinstance(e, duckdb.IOException | duckdb.FatalException | duckdb.OutOfMemoryException)
+        # a commit that cannot write its log is a TransactionException: still the disk's fault
+        if not io_failure and not any(cause in reason for cause in WRITE_FAILURES):
+            raise
+        raise SnapshotWriteError(f"cannot write the snapshot {db_path}: {reason}") from None
 
 
 def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -12,7 +12,7 @@ from .. import __version__
 from ..config import COLUMNS, REQUIRED_COLUMNS, TABLES, Config
 from ..crashpoints import stop_here
 from ..sql import run_stage
-from .connection import connect
+from .connection import connect, writing
 from .sources import Source, SourceError, first_line, quote_ident
 
 
@@ -28,6 +28,12 @@ def take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: st
                   generated_at: str) -> list[TableCount]:
     """Copy both tables from `source` into `db_path` (which must not exist yet), parse and check
     every row, and record provenance. Raises SourceError when the source cannot be read."""
+    with writing(db_path):
+        return _take_snapshot(config, source, db_path, snapshot_id, generated_at)
+
+
+def _take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: str,
+                   generated_at: str) -> list[TableCount]:
     con = connect(db_path)
     try:
         source.attach(con, db_path.parent)

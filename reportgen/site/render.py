@@ -231,19 +231,18 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     tasks = plan(settings)
     on_progress = progress(len(tasks)) if progress else None
     peak = 0.0
-    try:
-        manifest = open(root / urls.MANIFEST, "x", encoding="utf-8")
+    try:  # the manifest's own writes (and its flush on close) can hit a full disk too
+        with open(root / urls.MANIFEST, "x", encoding="utf-8") as manifest:
+            written, lines = _write_front_pages(settings)
+            manifest.write(lines)
+            for result in _run_tasks(settings, tasks, workers):
+                written += result.files
+                peak = max(peak, result.rss_mb)
+                manifest.write(result.manifest)
+                if on_progress:
+                    on_progress(1)
     except OSError as e:
         raise OutputError(f"cannot write {root / urls.MANIFEST}: {e.strerror}") from None
-    with manifest:
-        written, lines = _write_front_pages(settings)
-        manifest.write(lines)
-        for result in _run_tasks(settings, tasks, workers):
-            written += result.files
-            peak = max(peak, result.rss_mb)
-            manifest.write(result.manifest)
-            if on_progress:
-                on_progress(1)
     return RenderStats(written, len(tasks), peak)
 
 

@@ -7,13 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
-from ..ingest.connection import connect
+from ..ingest.connection import connect, writing
 from ..window import Window
 from . import run_stage
 
 
 def analyse(config: Config, db_path: Path, window: Window = Window()) -> None:
     """`window` narrows the report to requests created in [start, end); their calls come along."""
+    with writing(db_path):
+        _analyse(config, db_path, window)
+
+
+def _analyse(config: Config, db_path: Path, window: Window) -> None:
     con = connect(db_path)
     try:
         con.execute("SET VARIABLE price_tolerance = ?::DECIMAL(38, 12)", [str(config.price_tolerance)])

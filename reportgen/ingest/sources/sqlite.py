@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..connection import SnapshotWriteError
 from . import Source, SourceError, first_line, qualified, quote_literal
 from .extensions import load_extension
 
@@ -75,6 +76,8 @@ class SQLiteSource(Source):
                               f"{self.timeout:g} s (source_timeout)") from None
         except sqlite3.Error as e:
             self.close()
+            if "disk is full" in str(e):
+                raise SnapshotWriteError(f"cannot copy {self.path} into {scratch}: no space left on device") from None
             message = "locked by another program" if "locked" in str(e) else str(e)
             raise SourceError(f"cannot read SQLite file {self.path}: {message}") from None
         return copy
