@@ -189,14 +189,9 @@ def demo(out: Path, data: Path, rows: int, seed: int, no_build: bool, verbose: b
 
 
 def _report(result: Any) -> None:
-    click.echo(f"snapshot {result.snapshot_id}: {result.files} files", err=True)
-    for c in result.counts:
-        click.echo(f"  {c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected",
-                   err=True)
-    from .hosting.publish import LATEST
-
-    click.echo(f"snapshot: {result.path}", err=True)
-    click.echo(f"report: {result.path.parent.parent / LATEST / 'index.html'}")
+    """What a build says on a terminal: its figures on stderr, where the report is on stdout."""
+    click.echo("\n".join(result.summary()), err=True)
+    click.echo(f"report: {result.report}")
 
 
 @contextlib.contextmanager

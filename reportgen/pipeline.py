@@ -29,6 +29,16 @@ class BuildResult:
     counts: list[snapshot.TableCount]
     files: int
 
+    @property
+    def report(self) -> Path:
+        return self.path.parent.parent / publish.LATEST / "index.html"
+
+    def summary(self) -> list[str]:
+        return [f"snapshot {self.snapshot_id}: {self.files} files",
+                *(f"  {c.table}: {c.rows_read} rows read, {c.rows_accepted} accepted, {c.rows_rejected} rejected"
+                  for c in self.counts),
+                f"snapshot: {self.path}"]
+
 
 def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
           progress: Callable[[int], Callable[[int], None]] | None = None,
