@@ -46,16 +46,24 @@ def _decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?")
+
+
 def figure_problem(column: str, value) -> str | None:
     if _blank(value):
         return None
-    number = _decimal(value)
+    text = str(value).strip()
+    number = _decimal(text) if NUMBER.fullmatch(text) else None  # Decimal() alone takes "1_000"
     if number is None:
         return "not_a_number"
     if number < 0:
         return "negative"
     if column != "price" and number != number.to_integral_value():
         return "not_a_whole_number"
+    if column == "price" and number != 0 and -number.normalize().as_tuple().exponent > 12:
+        return "too_precise"
+    if abs(number) >= 10**15:
+        return "out_of_range"
     return None
 
 
@@ -82,10 +90,15 @@ def check_rows(table: str, rows: list[dict], required_user: bool) -> tuple[list[
         row_id = row.get("id")
         row_id = None if _blank(row_id) else str(row_id)
         reason = None
+        usage_id = row.get("usage_id")
         if row_id is None:
             reason = "missing_id"
+        elif required_user and row_id.startswith("call:"):
+            reason = "reserved_id"  # the names of synthetic requests
         elif row_id in seen:
             reason = "duplicate_id"
+        elif not required_user and not _blank(usage_id) and str(usage_id).startswith("call:"):
+            reason = "reserved_id"
         elif required_user and _blank(row.get("user_id")):
             reason = "missing_user_id"
         elif parse_timestamp(row.get("created_at")) is None:

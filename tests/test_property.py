@@ -12,16 +12,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import compute
 
-IDS = st.one_of(st.sampled_from(["1", "2", "3", "r-4", "5"]), st.integers(1, 5), st.none(), st.just(""))
+IDS = st.one_of(st.sampled_from(["1", "2", "3", "r-4", "5", "call:3"]), st.integers(1, 5), st.none(), st.just(""))
 USERS = st.one_of(st.sampled_from(["alice", "bob", "<b>carol</b>"]), st.none())
 TIMES = st.sampled_from([
     "2026-10-01T10:00:00Z", "2026-10-01T10:00:00+02:00", "2026-10-02 00:00:00", 1790000000, 1790000000123,
     "1790000300", "not a time", None,
 ])
-TOKENS = st.one_of(st.integers(0, 1000), st.none(), st.sampled_from([-1, "1.5", "x", "7"]))
+TOKENS = st.one_of(st.integers(0, 1000), st.none(), st.sampled_from([
+    -1, "1.5", "x", "7", "5.0000000000001", "1e-20", "1_000", "1e3", "100e-2", "9999999999999999", "-0"]))
 PRICES = st.one_of(
     st.decimals(min_value=0, max_value=10, places=9, allow_nan=False).map(str),
-    st.none(), st.sampled_from(["-0.5", "abc", "0.000001", "1e-3"]),
+    st.decimals(min_value=0, max_value=1, places=14, allow_nan=False).map(str),
+    st.none(), st.sampled_from(["-0.5", "abc", "0.000001", "1e-3", "0.1234567890123", "-1e-30", "-0.0000000000001",
+                                "99000000000000000000000000", "1_0.5", "1.5e-3", "999999999999999.5"]),
 )
 
 
@@ -33,7 +36,7 @@ def figures():
 USAGE = st.fixed_dictionaries({"id": IDS, "created_at": TIMES, "user_id": USERS,
                                "handle": st.one_of(st.none(), st.sampled_from(["Al", "Bo"])), **figures()})
 CALLS = st.fixed_dictionaries({"id": st.one_of(st.integers(1, 30).map(str), st.none()),
-                               "usage_id": st.one_of(IDS, st.sampled_from(["gone", "9"])),
+                               "usage_id": st.one_of(IDS, st.sampled_from(["gone", "9", "call:9"])),
                                "created_at": TIMES, "user_id": USERS, **figures()})
 
 

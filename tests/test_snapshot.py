@@ -303,3 +303,53 @@ def test_the_sqlite_copy_lives_in_the_staging_folder_and_goes_with_it(tmp_path):
     assert len(copies) == 1 and list((tmp_path / "tmp").rglob("*.db")) == []
     assert subprocess.run(command, capture_output=True).returncode == 0
     assert not copies[0].exists() and not list(out.rglob(".sqlite-copy-*"))
+
+
+def test_values_are_never_rounded_or_guessed(tmp_path):
+    """Token and price text DuckDB's cast would round or stretch is rejected with its reason."""
+    cases = [("input_tokens", "5.0000000000001", "not_a_whole_number"), ("input_tokens", "1e-20", "not_a_whole_number"),
+             ("input_tokens", "1_000", "not_a_number"), ("price", "1_0.5", "not_a_number"),
+             ("price", "-0.0000000000001", "negative"), ("price", "-1e-30", "negative"),
+             ("price", "0.12345678901234567891", "too_precise"),
+             ("price", "99000000000000000000000000", "out_of_range"), ("output_tokens", "1e16", "out_of_range")]
+    usage = [usage_row(f"r{n}", **{column: value}) for n, (column, value, _) in enumerate(cases)]
+    usage += [usage_row("ok", input_tokens="1e3", price="0.123456789012"),
+              usage_row("big", price="99000000000000000000000000")]  # two huge ones used to overflow the sum
+    db = write_sqlite(tmp_path / "s.db", usage, [])
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    got = snap.execute("SELECT position, reason, column_name FROM rejected_rows ORDER BY position").fetchall()
+    assert got == [(n + 1, reason, column) for n, (column, _, reason) in enumerate(cases)] + \
+        [(len(cases) + 2, "out_of_range", "price")]
+    assert rows(snap, "SELECT input_tokens, price FROM usage") == [{"input_tokens": 1000,
+                                                                   "price": Decimal("0.123456789012")}]
+
+
+def test_source_ids_cannot_take_the_synthetic_names(tmp_path):
+    """'call:<id>' names the request of a call without usage_id: a source id spelled so would
+    collide with it (exit 6) or merge with it (silently): it is rejected as reserved_id."""
+    usage = [usage_row("call:c5", price="1"), usage_row("r1", price="1")]
+    calls = [call_row("c5", None, price="1"), call_row("c9", None, price="2"), call_row("c10", "call:c9", price="3")]
+    db = write_sqlite(tmp_path / "s.db", usage, calls)
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert rows(snap, "SELECT table_name, reason, column_name, value FROM rejected_rows") == [
+        {"table_name": "usage", "reason": "reserved_id", "column_name": "id", "value": "call:c5"},
+        {"table_name": "inference_calls", "reason": "reserved_id", "column_name": "usage_id", "value": "call:c9"}]
+    assert counts == {"usage": (2, 1, 1), "inference_calls": (3, 2, 1)}
+
+
+def test_text_that_is_not_utf8_is_a_rejected_row_with_its_bytes_shown(tmp_path):
+    db = tmp_path / "s.db"
+    write_sqlite(db, [usage_row("r1"), usage_row("r2"), usage_row("r3")], [call_row("c1", "r1"), call_row("c2", "r1")])
+    con = sqlite3.connect(db)
+    con.execute("UPDATE usage SET handle = CAST(x'41FF42' AS TEXT) WHERE id = 'r2'")
+    con.execute("UPDATE usage SET id = CAST(x'72C3' AS TEXT) WHERE id = 'r3'")
+    con.execute("UPDATE inference_calls SET model = CAST(x'C328' AS TEXT) WHERE id = 'c2'")
+    con.commit()
+    con.close()
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert counts == {"usage": (3, 1, 2), "inference_calls": (2, 1, 1)}
+    assert snap.execute("SELECT table_name, position, reason, column_name, value FROM rejected_rows "
+                        "ORDER BY table_name DESC, position").fetchall() == [
+        ("usage", 2, "bad_encoding", "handle", "A\\xFFB"), ("usage", 3, "bad_encoding", "id", "r\\xC3"),
+        ("inference_calls", 2, "bad_encoding", "model", "\\xC3(")]
+    assert snap.execute("SELECT id FROM usage").fetchall() == [("r1",)]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +39,7 @@ def _take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: s
     try:
         source.attach(con, db_path.parent)
         stop_here("source-attached")
-        # one transaction for both reads: sources that support it see one moment in time
-        con.execute("BEGIN TRANSACTION")
-        for table in TABLES:
-            _copy_raw(con, config, source, table)
-        con.execute("COMMIT")
+        _copy_tables(con, config, source)
         con.execute("DETACH DATABASE IF EXISTS src")
         run_stage(con, "snapshot")
         for table in TABLES:
@@ -58,28 +55,64 @@ def _take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: s
         source.close()
 
 
-def _copy_raw(con: duckdb.DuckDBPyConnection, config: Config, source: Source, table: str) -> None:
-    """raw_<table>: the mapped columns of the source table, every value as text, in source order.
-    A column absent from the source is NULL for every row, unless it is required or mapped."""
+class _InvalidText(Exception):
+    """The source holds text that is not valid UTF-8."""
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, config: Config, source: Source) -> None:
+    """raw_usage and raw_inference_calls, read in one transaction (sources that support it see
+    one moment in time). When a value is not valid UTF-8 the tables are read again as the hex of
+    their bytes, so that each such row is rejected as bad_encoding rather than failing the build."""
+    for as_hex in (False, True):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table in TABLES:
+                _copy_raw(con, config, source, table, as_hex)
+            con.execute("COMMIT")
+            return
+        except _InvalidText:
+            con.execute("ROLLBACK")
+            if as_hex or source.hex_relation(config.tables[TABLES[0]]) is None:
+                raise SourceError(f"{source.label} holds text that is not valid UTF-8, and this kind of source "
+                                  "cannot be read byte by byte: fix the encoding at the source") from None
+
+
+def _copy_raw(con: duckdb.DuckDBPyConnection, config: Config, source: Source, table: str, as_hex: bool) -> None:
+    """raw_<table>: the mapped columns of the source table, every value as text, in source order,
+    and `bad_encoding`/`bad_encoding_value`: the first column holding bytes that are not UTF-8
+    and its bytes shown escaped (only when read `as_hex`). A column absent from the source is
+    NULL for every row, unless it is required or mapped."""
     name = config.tables[table]
     present = {column.lower(): column for column in source.columns(con, name)}
-    selects = []
+    selects, invalid = [], []
     for column in COLUMNS[table]:
         mapped = config.source_column(table, column)
         actual = present.get(mapped.lower())
-        if actual is not None:
-            selects.append(f"CAST({quote_ident(actual)} AS VARCHAR) AS {column}")
-        elif column in REQUIRED_COLUMNS[table]:
-            raise SourceError(f"table {name!r} in {source.label} has no column {mapped!r} "
-                              f"(required as {table}.{column})")
-        elif mapped != column:
-            raise SourceError(f"table {name!r} in {source.label} has no column {mapped!r} "
-                              f"(mapped to {table}.{column} in the config)")
-        else:
+        if actual is None:
+            if column in REQUIRED_COLUMNS[table]:
+                raise SourceError(f"table {name!r} in {source.label} has no column {mapped!r} "
+                                  f"(required as {table}.{column})")
+            if mapped != column:
+                raise SourceError(f"table {name!r} in {source.label} has no column {mapped!r} "
+                                  f"(mapped to {table}.{column} in the config)")
             selects.append(f"CAST(NULL AS VARCHAR) AS {column}")
+        elif as_hex:
+            raw = f"unhex({quote_ident(actual)})"
+            invalid.append((column, f"{raw} IS NOT NULL AND try(decode({raw})) IS NULL", f"CAST({raw} AS VARCHAR)"))
+            selects.append(f"CASE WHEN {invalid[-1][1]} THEN {invalid[-1][2]} ELSE decode({raw}) END AS {column}")
+        else:
+            selects.append(f"CAST({quote_ident(actual)} AS VARCHAR) AS {column}")
+    which = " ".join(f"WHEN {test} THEN '{column}'" for column, test, _ in invalid)
+    shown = " ".join(f"WHEN {test} THEN {value}" for _, test, value in invalid)
+    none = "CAST(NULL AS VARCHAR)"
+    selects.append(f"CASE {which} END AS bad_encoding" if invalid else f"{none} AS bad_encoding")
+    selects.append(f"CASE {shown} END AS bad_encoding_value" if invalid else f"{none} AS bad_encoding_value")
+    relation = source.hex_relation(name) if as_hex else source.relation(name)
     try:
-        con.execute(f"CREATE TABLE raw_{table} AS SELECT {', '.join(selects)} FROM {source.relation(name)}")
+        con.execute(f"CREATE TABLE raw_{table} AS SELECT {', '.join(selects)} FROM {relation}")
     except duckdb.Error as e:
+        if not as_hex and re.search(r"unicode|utf-?8", str(e), re.IGNORECASE):
+            raise _InvalidText from None
         raise SourceError(f"cannot read table {name!r} from {source.label}: {source.scrub(first_line(e))}") from None
 
 

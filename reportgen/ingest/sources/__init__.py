@@ -33,6 +33,12 @@ class Source(ABC):
     def relation(self, table: str) -> str:
         """A SQL relation (for FROM) that scans `table` as named in the source."""
 
+    def hex_relation(self, table: str) -> str | None:
+        """A relation scanning `table` with every value as the hex of its bytes, for a source
+        holding text that is not valid UTF-8; None where the source cannot give one (then such a
+        source cannot be read)."""
+        return None
+
     def scrub(self, text: str) -> str:
         """`text` with any credential of this source masked (most sources have none)."""
         return text

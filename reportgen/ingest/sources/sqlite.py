@@ -15,10 +15,28 @@ from pathlib import Path
 import duckdb
 
 from ..connection import SnapshotWriteError
-from . import Source, SourceError, first_line, qualified, quote_literal
+from . import Source, SourceError, first_line, qualified, quote_ident, quote_literal
 from .extensions import load_extension
 
 CATALOG = "src"
+HEX_VIEW = "reportgen_hex:"  # + table name: a view of the copy with every value as hex(value)
+
+
+def _add_hex_views(copy: Path) -> None:
+    """SQLite stores any bytes as TEXT, and DuckDB refuses text that is not valid UTF-8. The copy
+    gets, for each table, a view of the hex of every value, read only when the plain read fails,
+    so that such a value becomes a rejected row (bad_encoding) instead of a failed build."""
+    con = sqlite3.connect(copy)
+    try:
+        tables = [row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            columns = [row[1] for row in con.execute(f"PRAGMA table_info({quote_ident(table)})")]
+            hexed = ", ".join(f"CASE WHEN {quote_ident(c)} IS NULL THEN NULL ELSE hex({quote_ident(c)}) END "
+                              f"AS {quote_ident(c)}" for c in columns)
+            con.execute(f"CREATE VIEW {quote_ident(HEX_VIEW + table)} AS SELECT {hexed} FROM {quote_ident(table)}")
+        con.commit()
+    finally:
+        con.close()
 
 
 class SQLiteSource(Source):
@@ -70,6 +88,7 @@ class SQLiteSource(Source):
             finally:
                 target.close()
                 source.close()
+            _add_hex_views(copy)
         except TimeoutError:
             self.close()
             raise SourceError(f"SQLite file {self.path} stayed locked by another program for "
@@ -84,6 +103,9 @@ class SQLiteSource(Source):
 
     def relation(self, table: str) -> str:
         return qualified(CATALOG, table)
+
+    def hex_relation(self, table: str) -> str:
+        return qualified(CATALOG, HEX_VIEW + table)
 
     def close(self) -> None:
         if self._copy_dir:

@@ -15,8 +15,10 @@ WITH parsed AS (
 )
 SELECT *,
     CASE
+        WHEN bad_encoding IS NOT NULL THEN problem('bad_encoding', bad_encoding, bad_encoding_value)
         WHEN blank(id) THEN problem('missing_id', 'id', id)
         WHEN occurrence > 1 THEN problem('duplicate_id', 'id', id)
+        WHEN reserved_id(usage_id) THEN problem('reserved_id', 'usage_id', usage_id)
         WHEN parsed_created_at IS NULL OR NOT isfinite(parsed_created_at)
             THEN problem('bad_timestamp', 'created_at', created_at)
         ELSE first_figure_problem(input_tokens, d_input_tokens, output_tokens, d_output_tokens,

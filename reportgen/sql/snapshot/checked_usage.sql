@@ -15,7 +15,9 @@ WITH parsed AS (
 )
 SELECT *,
     CASE
+        WHEN bad_encoding IS NOT NULL THEN problem('bad_encoding', bad_encoding, bad_encoding_value)
         WHEN blank(id) THEN problem('missing_id', 'id', id)
+        WHEN reserved_id(id) THEN problem('reserved_id', 'id', id)
         WHEN occurrence > 1 THEN problem('duplicate_id', 'id', id)
         WHEN blank(user_id) THEN problem('missing_user_id', 'user_id', user_id)
         WHEN parsed_created_at IS NULL OR NOT isfinite(parsed_created_at)

@@ -25,21 +25,48 @@ CREATE OR REPLACE TEMP MACRO decimal_of(x) AS CASE
     ELSE TRY_CAST(trim(x) AS DECIMAL(38, 12))
 END;
 
--- Token counts: whole, non-negative numbers that fit a BIGINT. `d` is decimal_of(x).
+-- The grammar of a number: plain decimal or scientific notation. DuckDB's own cast also takes
+-- '1_000' and rounds digits past the 12th decimal, so text is checked here before it is trusted.
+CREATE OR REPLACE TEMP MACRO number_text(x) AS
+    regexp_full_match(trim(x), '[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,4})?');
+-- Below zero however small ('-1e-30', '-0.0000000000001'); '-0' is zero.
+CREATE OR REPLACE TEMP MACRO below_zero(x) AS regexp_full_match(trim(x), '-[0-9.]*[1-9][0-9.]*([eE].*)?');
+-- The exact value is mantissa_digits x 10^(exponent - fraction digits): the decimal places it
+-- needs, trailing zeros aside (0 for a whole number).
+CREATE OR REPLACE TEMP MACRO mantissa_digits(t) AS replace(regexp_extract(t, '^[+-]?([0-9.]*)', 1), '.', '');
+CREATE OR REPLACE TEMP MACRO decimals_needed(x) AS CASE
+    WHEN ltrim(mantissa_digits(trim(x)), '0') = '' THEN 0
+    ELSE greatest(0, length(regexp_extract(trim(x), '\.([0-9]*)', 1))
+                     - coalesce(TRY_CAST(regexp_extract(trim(x), '[eE]([+-]?[0-9]+)$', 1) AS INTEGER), 0)
+                     - (length(mantissa_digits(trim(x))) - length(rtrim(mantissa_digits(trim(x)), '0'))))
+END;
+-- The largest figure taken: below 10^15, so that sums over billions of rows stay exact in
+-- DECIMAL(38, 12) (and a token count is never that large).
+CREATE OR REPLACE TEMP MACRO too_large(d) AS d IS NULL OR abs(d) >= 1000000000000000;
+
+-- Token counts: whole, non-negative numbers. `d` is decimal_of(x).
 CREATE OR REPLACE TEMP MACRO token_problem(x, d) AS CASE
     WHEN blank(x) THEN NULL
-    WHEN d IS NULL THEN 'not_a_number'
-    WHEN d < 0 THEN 'negative'
-    WHEN d <> trunc(d) THEN 'not_a_whole_number'
-    WHEN d > 9223372036854775807 THEN 'not_a_number'
+    WHEN regexp_full_match(trim(x), '[0-9]{1,15}') THEN NULL
+    WHEN NOT number_text(x) THEN 'not_a_number'
+    WHEN below_zero(x) THEN 'negative'
+    WHEN decimals_needed(x) > 0 THEN 'not_a_whole_number'
+    WHEN too_large(d) THEN 'out_of_range'
 END;
 
--- Prices: non-negative USD amounts. `d` is decimal_of(x).
+-- Prices: non-negative USD amounts of at most 12 decimals (never rounded). `d` is decimal_of(x).
 CREATE OR REPLACE TEMP MACRO price_problem(x, d) AS CASE
     WHEN blank(x) THEN NULL
-    WHEN d IS NULL THEN 'not_a_number'
-    WHEN d < 0 THEN 'negative'
+    WHEN regexp_full_match(trim(x), '[0-9]{1,15}(\.[0-9]{0,12})?') THEN NULL
+    WHEN NOT number_text(x) THEN 'not_a_number'
+    WHEN below_zero(x) THEN 'negative'
+    WHEN decimals_needed(x) > 12 THEN 'too_precise'
+    WHEN too_large(d) THEN 'out_of_range'
 END;
+
+-- Synthetic requests are named 'call:<call id>' (a call without usage_id): source ids may not
+-- start so, or the two could merge or collide.
+CREATE OR REPLACE TEMP MACRO reserved_id(x) AS starts_with(x, 'call:');
 
 CREATE OR REPLACE TEMP MACRO problem(reason, column_name, value) AS
     {'reason': reason, 'column_name': column_name, 'value': value};
