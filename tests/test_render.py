@@ -91,16 +91,29 @@ def test_unsafe_ids_stay_inside_and_reachable(tmp_path, config_for):
     assert meta["id_encoding"] == json.loads(json.dumps(urls.ID_ENCODING))
 
 
-@given(st.text(min_size=1, max_size=600))
+@given(st.text(min_size=1, max_size=3600))
 def test_id_encoding_is_reversible_and_safe(identifier):
     stem = urls.id_stem(identifier)
-    assert urls.id_from_stem(stem) == identifier
+    assert "/" not in stem and len(stem.encode()) <= 201  # one segment: '.json' still fits NAME_MAX
     if stem == identifier:
         assert urls.SAFE_ID.fullmatch(stem) and not stem.startswith(".")
+    elif stem.startswith(urls.DIGEST_PREFIX):
+        assert len(identifier.encode()) > 150 and re.fullmatch(r"~~[0-9a-f]{64}", stem)
+        assert urls.id_from_stem(stem, {stem: identifier}) == identifier
     else:
-        assert stem.startswith("~")
-        for part in stem[1:].split("/"):
-            assert re.fullmatch(r"[A-Za-z0-9_-]{1,200}", part)
+        assert re.fullmatch(r"~[A-Za-z0-9_-]{1,200}", stem)
+        assert urls.id_from_stem(stem) == identifier
+
+
+def test_very_long_ids_get_files_and_are_listed(tmp_path, config_for):
+    long_request, long_user = "r" * 3500, "ü" * 1000
+    usage = [usage_row(long_request, user_id=long_user, price="1"), usage_row("r1", user_id=long_user)]
+    site = built_site(tmp_path, config_for, usage, [call_row("c1", long_request, price="1")])
+    listed = load_json(site / urls.LONG_IDS)
+    assert listed == {urls.id_stem(long_request): long_request, urls.id_stem(long_user): long_user}
+    for path in (urls.api_request(long_request), urls.request(long_request), urls.user(long_user)):
+        assert (site / path).is_file(), path
+    assert load_json(site / urls.api_request(long_request))["id"] == long_request
 
 
 def test_encoded_example_in_meta_is_true():

@@ -193,3 +193,10 @@ def rejected_examples(con: duckdb.DuckDBPyConnection, per_reason: int = 5) -> li
         "  SELECT *, row_number() OVER (PARTITION BY table_name, reason ORDER BY position) AS k"
         "  FROM rejected_rows) WHERE k <= ? ORDER BY table_name DESC, reason, position", [per_reason])
     return [{**r, "original": json.loads(r["original"])} for r in _dicts(rows)]
+
+
+def long_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Request and user ids too long to encode as a file name (over 150 bytes): few, if any."""
+    rows = con.execute("SELECT id FROM api_requests WHERE octet_length(encode(id)) > 150 UNION "
+                       "SELECT user_id FROM api_users WHERE octet_length(encode(user_id)) > 150 ORDER BY 1")
+    return [row[0] for row in rows.fetchall()]

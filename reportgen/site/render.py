@@ -273,6 +273,8 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
     try:
         con, size = worker.con, settings.page_size
         writer.write(urls.META, json.dumps(worker.meta, indent=2, ensure_ascii=False) + "\n")
+        long_ids = {urls.id_stem(i): i for i in pages.long_ids(con)}
+        writer.write(urls.LONG_IDS, json.dumps(long_ids, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
         writer.write(urls.STYLESHEET, read_template("style.css"))
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]

@@ -4,6 +4,7 @@ for ids. Nothing else in reportgen builds a path or a link by hand."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from urllib.parse import quote
 
@@ -11,32 +12,41 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 # Names the site uses for itself; an id spelled like one is encoded so it cannot collide.
 RESERVED = re.compile(r"page-[0-9]+|index", re.IGNORECASE)
 ENCODED_PREFIX = "~"
-SEGMENT = 200  # encoded ids are cut into folders of this length, to stay under NAME_MAX
+DIGEST_PREFIX = "~~"
+MAX_ENCODED = 200  # longer encodings would pass NAME_MAX (255 bytes) with their extension
+LONG_IDS = "api/long-ids.json"  # digest name -> id, for the ids too long to encode
 
 ID_ENCODING = {
     "safe": "an id matching [A-Za-z0-9_.-]{1,100}, not starting with '.', and not 'index' or "
             "'page-N', is used as the file name as it is",
-    "other": "'~' followed by the unpadded base64url of the id's UTF-8 bytes, cut after every "
-             f"{SEGMENT} characters into nested folders; remove the '~' and the '/', pad, decode",
+    "other": "'~' followed by the unpadded base64url of the id's UTF-8 bytes: remove the '~', pad, decode",
+    "long": f"an id whose base64url is longer than {MAX_ENCODED} characters (over 150 bytes): '~~' followed "
+            f"by the sha256 of its UTF-8 bytes in hex; {LONG_IDS} maps each such name to its id",
     "example": {"a b/c": "~YSBiL2M"},
 }
 
 
 def id_stem(identifier: str) -> str:
-    """The file name (without extension) for an id; may contain '/' for very long ids."""
+    """The file name (without extension) for an id: always one path segment of at most 200 bytes."""
     if SAFE_ID.fullmatch(identifier) and not identifier.startswith(".") and not RESERVED.fullmatch(identifier):
         return identifier
-    encoded = base64.urlsafe_b64encode(identifier.encode("utf-8")).decode("ascii").rstrip("=")
-    segments = [encoded[i:i + SEGMENT] for i in range(0, len(encoded), SEGMENT)]
-    return ENCODED_PREFIX + "/".join(segments)
+    data = identifier.encode("utf-8", "surrogatepass")
+    encoded = base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+    if len(encoded) <= MAX_ENCODED:
+        return ENCODED_PREFIX + encoded
+    return DIGEST_PREFIX + hashlib.sha256(data).hexdigest()
 
 
-def id_from_stem(stem: str) -> str:
-    """The inverse of id_stem."""
+def id_from_stem(stem: str, long_ids: dict[str, str] | None = None) -> str:
+    """The inverse of id_stem; a digest name needs the api/long-ids.json mapping."""
+    if stem.startswith(DIGEST_PREFIX):
+        if long_ids is None or stem not in long_ids:
+            raise KeyError(f"{stem} is a digest: look it up in {LONG_IDS}")
+        return long_ids[stem]
     if not stem.startswith(ENCODED_PREFIX):
         return stem
-    encoded = stem[len(ENCODED_PREFIX):].replace("/", "")
-    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    encoded = stem[len(ENCODED_PREFIX):]
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8", "surrogatepass")
 
 
 # --- JSON API -------------------------------------------------------------------------------
