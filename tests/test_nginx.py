@@ -77,14 +77,15 @@ def test_identical_security_headers_on_200_401_404(nginx):
             assert headers.get(name.lower()) == value, (code, name)
 
 
-@pytest.mark.parametrize("target", [
-    "/../secret.txt", "/%2e%2e/secret.txt", "/snapshots/../../secret.txt", "/snapshots/..%2f..%2fsecret.txt",
-    "/.reportgen.lock", "/snapshot.duckdb", "/latest/../../secret.txt", "/../../../../etc/passwd",
+@pytest.mark.parametrize("target, expected", [
+    ("/../secret.txt", 400), ("/%2e%2e/secret.txt", 400), ("/snapshots/../../secret.txt", 400),
+    ("/snapshots/..%2f..%2fsecret.txt", 400), ("/.reportgen.lock", 404), ("/snapshot.duckdb", 404),
+    ("/latest/../../secret.txt", 400), ("/../../../../etc/passwd", 400),
 ])
-def test_nothing_outside_out(nginx, target):
+def test_nothing_outside_out(nginx, target, expected):
     port, out, snapshot_id = nginx
     status, _, body = get(port, target)
-    assert status in (400, 404), (target, status)
+    assert status == expected
     assert b"TOP SECRET" not in body and b"root:" not in body
     assert get(port, f"/snapshots/{snapshot_id}/snapshot.duckdb")[0] == 404
 
