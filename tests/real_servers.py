@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hosting import published_out
 
 from reportgen.hosting.htpasswd import read_htpasswd, write_htpasswd
 from reportgen.hosting.serve import make_server
@@ -53,6 +55,19 @@ def readable_by_workers(root: Path, htpasswd: Path) -> None:
         os.chmod(folder, os.stat(folder).st_mode | 0o005)
     entries = read_htpasswd(htpasswd)
     write_htpasswd(htpasswd, entries, group=WORKER_USER)
+
+
+@contextmanager
+def published_for_workers(name: str) -> Iterator[tuple[Path, Path, Path, str]]:
+    """(folder, OUT, htpasswd, snapshot id) of a small published demo, outside pytest's private
+    temp folder so that the servers' www-data workers can read it; removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"reportgen-{name}-"))
+    try:
+        out, htpasswd, snapshot_id = published_out(tmp)
+        readable_by_workers(tmp, htpasswd)
+        yield tmp, out, htpasswd, snapshot_id
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _require(binary: str, package: str) -> None:

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import real_servers
-from hosting import PASSWORD, USER, basic, published_out, raw_request
-from real_servers import readable_by_workers
+from hosting import PASSWORD, USER, basic, raw_request
 
 from reportgen.hosting.routes import SECURITY_HEADERS
 
@@ -26,16 +23,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def nginx():
-    # outside pytest's private temp folder, so that nginx's www-data workers can read it
-    tmp = Path(tempfile.mkdtemp(prefix="reportgen-nginx-"))
-    try:
-        out, htpasswd, snapshot_id = published_out(tmp)
-        readable_by_workers(tmp, htpasswd)
+    with real_servers.published_for_workers("nginx") as (tmp, out, htpasswd, snapshot_id):
         (tmp / "secret.txt").write_text("TOP SECRET outside OUT")
         with real_servers.nginx(tmp, out, htpasswd) as port:
             yield port, out, snapshot_id
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def get(port, target, auth=True, **headers):

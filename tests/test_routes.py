@@ -7,15 +7,12 @@ from __future__ import annotations
 import os
 import pwd
 import re
-import shutil
-import tempfile
 from contextlib import ExitStack
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from hosting import PASSWORD, USER, basic, published_out, raw_request
-from real_servers import SERVERS, readable_by_workers
+from hosting import PASSWORD, USER, basic, raw_request
+from real_servers import SERVERS, published_for_workers
 
 from reportgen.hosting import routes
 from reportgen.hosting.routes import SECURITY_HEADERS
@@ -94,11 +91,7 @@ UNAUTHENTICATED = ["/", "/nope.html", "/snapshot.duckdb", "/snapshots/{sid}", "/
 
 @pytest.fixture(scope="module")
 def hosted():
-    # outside pytest's private temp folder, so that the servers' www-data workers can read it
-    tmp = Path(tempfile.mkdtemp(prefix="reportgen-routes-"))
-    try:
-        out, htpasswd, snapshot_id = published_out(tmp)
-        readable_by_workers(tmp, htpasswd)
+    with published_for_workers("routes") as (tmp, out, htpasswd, snapshot_id):
         ids = [p.stem for p in (out / "latest" / "api" / "requests").glob("*.json")]
         request_id = sorted(i for i in ids if i.isalnum() and not i.startswith("page"))[0]
         # symlinks planted inside the snapshot, out of it: no server may follow them
@@ -110,8 +103,6 @@ def hosted():
         with ExitStack() as running:
             ports = {name: running.enter_context(start(tmp, out, htpasswd)) for name, start in SERVERS.items()}
             yield ports, out, {"sid": snapshot_id, "rid": request_id}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.mark.parametrize("server", SERVERS)
