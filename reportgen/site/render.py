@@ -23,7 +23,7 @@ import jinja2
 from ..config import Config
 from ..crashpoints import stop_here
 from ..ingest.connection import connect
-from . import charts, contexts, urls
+from . import charts, contexts, exports, urls
 from . import queries as pages
 from .contexts import request_view
 from .paginate import Page
@@ -57,8 +57,8 @@ class RenderSettings:
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # list | requests | users | discrepancies
-    name: str  # list name or discrepancy kind
+    kind: str  # list | requests | users | discrepancies | exports
+    name: str  # list name, discrepancy kind or export name
     start: int
     stop: int
     pages: tuple[Page, ...] = ()
@@ -96,6 +96,7 @@ class Worker:
         self.con = connect(Path(settings.db_path), read_only=True)
         self.env = environment(settings.timezone)
         self.meta = pages.meta(self.con, settings.page_size)
+        exports.prepare(self.con)
 
     def close(self) -> None:
         self.con.close()
@@ -123,6 +124,9 @@ class Worker:
                 writer.write(api_path(page.number), pages.envelope_json(page, items[a:b]))
             rows = docs[a:b] if docs is not None else [pages.parse_item(i) for i in items[a:b]]
             self.html(writer, page_type, html_path(page.number), rows=rows, pager=contexts.pager(page, html_path))
+
+    def _exports(self, writer: SiteWriter, task: Task) -> None:
+        exports.write_export(self.con, writer, task.name)
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         for request_id, request_doc, calls_doc in pages.request_documents(self.con, task.start, task.stop):
@@ -160,7 +164,7 @@ class Worker:
 def plan(settings: RenderSettings) -> list[Task]:
     con = connect(Path(settings.db_path), read_only=True)
     try:
-        tasks: list[Task] = []
+        tasks = [Task("exports", name, 0, 0) for name in exports.EXPORTS]  # the longest single tasks first
         for name in pages.LISTS:
             tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
         for kind, total in pages.discrepancy_totals(con).items():

@@ -42,9 +42,13 @@ def _loader() -> jinja2.BaseLoader:
 CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
 
 
+CONTROL = re.compile("[" + "".join(map(chr, CONTROLS)) + "]")
+
+
 def visible_controls(value: object) -> object:
-    """Jinja's finalize: every printed string with its control characters made visible."""
-    if type(value) is str:
+    """Jinja's finalize: every printed string with its control characters made visible. Called
+    for every value a page prints: plain printable text (nearly all) is let through at C speed."""
+    if type(value) is str and not value.isprintable() and CONTROL.search(value):
         return value.translate(CONTROLS)
     return value
 

@@ -114,6 +114,18 @@ def discrepancy_page(kind: str, number: int) -> str:
     return f"discrepancies/{kind}/page-{number}.html"
 
 
+# --- CSV exports, one per list --------------------------------------------------------------
+
+CSV_REQUESTS = "csv/requests.csv"
+CSV_CALLS = "csv/inference-calls.csv"
+CSV_USERS = "csv/user-summary.csv"
+CSV_REJECTED = "csv/rejected-rows.csv"
+
+
+def csv_discrepancies(kind: str) -> str:
+    return f"csv/discrepancies-{kind}.csv"
+
+
 def rejected_page(number: int) -> str:
     return f"quality/page-{number}.html"
 

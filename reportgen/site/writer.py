@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -26,7 +27,8 @@ class SiteWriter:
         self.count = 0
         self.manifest: list[str] = []  # sha256sum lines of what was written
 
-    def write(self, relative: str, text: str) -> None:
+    def _path(self, relative: str) -> Path:
+        """The path of `relative` inside root, its folder made; refuses anything that would leave it."""
         parts = relative.split("/")
         if (relative.startswith("/") or any(p in ("", ".", "..") for p in parts)
                 or "\\" in relative or "\0" in relative):
@@ -38,6 +40,24 @@ class SiteWriter:
             except OSError as e:
                 raise OutputError(f"cannot create {path.parent}: {e.strerror}") from None
             self._made.add(path.parent)
+        return path
+
+    def write_with(self, relative: str, produce: Callable[[Path], None]) -> None:
+        """A file another tool writes (DuckDB's COPY): `produce(path)` writes it, then it is
+        counted and hashed into the manifest like any other."""
+        path = self._path(relative)
+        if path.exists():
+            raise OutputError(f"refusing to write {relative} twice")
+        produce(path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        self.count += 1
+        self.manifest.append(f"{digest.hexdigest()}  {relative}\n")
+
+    def write(self, relative: str, text: str) -> None:
+        path = self._path(relative)
         data = text.encode("utf-8")
         self._write_new(path, data, relative)
         if self.gzip_copies and path.suffix in GZIP_SUFFIXES and len(data) >= GZIP_MIN_BYTES:
