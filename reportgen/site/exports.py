@@ -11,6 +11,7 @@ import duckdb
 from . import urls
 from .queries import DISCREPANCY_KINDS
 from .writer import SiteWriter
+
 # export name -> (its SELECT in exports/, output path)
 EXPORTS = {
     "requests": ("requests.sql", urls.CSV_REQUESTS),
