@@ -17,7 +17,7 @@ from markupsafe import escape
 from .hosting import publish
 from .ingest.connection import SNAPSHOT_DB, connect
 from .site import queries as pages
-from .site.templating import format_count, format_time, format_usd, markdown_html, text_environment
+from .site.templating import format_count, format_time, format_usd_cents, markdown_html, text_environment
 
 PASSWORD_VARIABLE = "REPORTGEN_SMTP_PASSWORD"
 
@@ -66,13 +66,13 @@ def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapsh
     previous = _figures(out, earlier[-1]) if earlier else None
     zone = ZoneInfo(timezone)
     env = text_environment()
-    env.filters.update(usd=format_usd, count=format_count, when=lambda iso: format_time(iso, zone),
+    env.filters.update(usd=format_usd_cents, count=format_count, when=lambda iso: format_time(iso, zone),
                        day=lambda iso: format_time(iso, zone)[:10] if iso else "—")
     text = env.get_template("email.md").render(link=link, previous=previous, **now)
     headline = now["headline"]
     title = now["meta"]["title"]
     subject = (f"{title}: {env.filters['day'](headline['first_request_at'])} to "
-               f"{env.filters['day'](headline['last_request_at'])}, {format_usd(headline['price'])} spent")
+               f"{env.filters['day'](headline['last_request_at'])}, {format_usd_cents(headline['price'])} spent")
 
     message = EmailMessage()
     message["Subject"] = subject

@@ -37,8 +37,11 @@ def _nice_ceiling(value: float, whole: bool) -> float:
     return next(step * magnitude for step in steps if step * magnitude >= value)
 
 
-def bar_chart(points: list[dict], key: str, title: str, unit: str, fmt: Callable[[object], str]) -> dict:
-    """`points`: [{"day": "2026-10-01", key: value}, ...] with every day present."""
+def bar_chart(points: list[dict], key: str, title: str, unit: str, fmt: Callable[[object], str],
+              tick_fmt: Callable[[object], str] | None = None) -> dict:
+    """`points`: [{"day": "2026-10-01", key: value}, ...] with every day present. `fmt` shows the
+    values (exactly); `tick_fmt` the round numbers on the axis (default fmt)."""
+    tick_fmt = tick_fmt or fmt
     values = [float(Decimal(p[key])) for p in points]
     top = _nice_ceiling(max(values, default=0), whole=key != "price")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -50,7 +53,7 @@ def bar_chart(points: list[dict], key: str, title: str, unit: str, fmt: Callable
                         point["day"], fmt(point[key])))
     every = max(1, len(points) // 8)
     x_labels = [{"x": LEFT + i * step + step / 2, "text": p["day"][5:]} for i, p in enumerate(points) if i % every == 0]
-    y_ticks = [{"y": TOP + plot_h - plot_h * f, "text": fmt(_tick_value(top * f, key))} for f in (0, 0.5, 1)]
+    y_ticks = [{"y": TOP + plot_h - plot_h * f, "text": tick_fmt(_tick_value(top * f, key))} for f in (0, 0.5, 1)]
     busiest = max(range(len(points)), key=lambda i: values[i]) if points else None
     if points:
         summary = (f"{title}, {len(points)} days from {points[0]['day']} to {points[-1]['day']}; "
@@ -67,6 +70,7 @@ def _tick_value(value: float, key: str) -> object:
     return Decimal(str(round(value, 6))) if key == "price" else int(round(value))
 
 
-def daily_charts(points: list[dict], usd: Callable, count: Callable) -> list[dict]:
-    return [bar_chart(points, "price", "Spend per day", "USD", usd),
+def daily_charts(points: list[dict], usd: Callable, count: Callable, usd_axis: Callable) -> list[dict]:
+    """Spend and requests per day. `usd(value)` shows an amount exactly, `usd_axis` a round one."""
+    return [bar_chart(points, "price", "Spend per day", "USD", usd, usd_axis),
             bar_chart(points, "requests", "Requests per day", "requests", count)]

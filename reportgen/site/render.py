@@ -28,7 +28,16 @@ from . import queries as pages
 from .contexts import request_view
 from .paginate import Page
 from .paginate import pages as make_pages
-from .templating import environment, format_count, format_usd, markdown_html, read_template, template_names
+from .templating import (
+    environment,
+    format_count,
+    format_usd,
+    format_usd_cents,
+    markdown_html,
+    read_template,
+    template_names,
+    usd_places,
+)
 from .writer import OutputError, SiteWriter
 
 __all__ = ["OutputError", "render_site"]
@@ -143,7 +152,7 @@ class Worker:
         models_of = pages.user_models(self.con, user_ids)
         for user, requests in pages.users_with_requests(self.con, task.start, task.stop):
             uid = user["user_id"]
-            chart = charts.daily_charts(daily.get(uid, []), format_usd, format_count)
+            chart = _daily_charts(daily.get(uid, []))
             models = models_of.get(uid, [])
             views = [request_view(r) for r in requests]
             for page in make_pages(len(requests), size):
@@ -283,7 +292,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
         worker.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
-                    charts=charts.daily_charts(pages.daily(con), format_usd, format_count),
+                    charts=_daily_charts(pages.daily(con)),
                     models=pages.models(con), users=users, users_pager=contexts.pager(users_page, urls.users_page),
                     notes_html=markdown_html(settings.notes) if settings.notes else None)
         worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
@@ -295,6 +304,12 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         return writer.count, writer.take_manifest()
     finally:
         worker.close()
+
+
+def _daily_charts(points: list[dict]) -> list[dict]:
+    """The daily charts, amounts exact with the same decimals for every day."""
+    places = usd_places(p["price"] for p in points)
+    return charts.daily_charts(points, lambda v: format_usd(v, places), format_count, format_usd_cents)
 
 
 def default_workers() -> int:

@@ -8,8 +8,9 @@ installed reportgen renders outside the checkout."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
@@ -64,6 +65,8 @@ def environment(timezone: str) -> jinja2.Environment:
     )
     zone = ZoneInfo(timezone)
     env.filters["usd"] = format_usd
+    env.filters["usd_cents"] = format_usd_cents
+    env.filters["usd_places"] = usd_places
     env.filters["signed_usd"] = format_signed_usd
     env.filters["count"] = format_count
     env.filters["signed_count"] = format_signed_count
@@ -79,21 +82,45 @@ def text_environment() -> jinja2.Environment:
                               keep_trailing_newline=True)
 
 
-def format_usd(value: Decimal | int | None) -> str:
+MONEY_PLACES = 6  # the fewest decimals an amount has in a list, table or comparison
+
+
+def decimals_of(value: Decimal | int) -> int:
+    """Decimal places the exact value needs (trailing zeros aside)."""
+    amount = Decimal(value)
+    return 0 if amount == 0 else max(0, -amount.normalize().as_tuple().exponent)
+
+
+def usd_places(values: Iterable[Decimal | int | None]) -> int:
+    """The decimals a column of amounts is shown with: the same for all, enough for each."""
+    return max([MONEY_PLACES, *(decimals_of(v) for v in values if v is not None)])
+
+
+def format_usd(value: Decimal | int | None, places: int = MONEY_PLACES) -> str:
+    """Exact: at least `places` decimals and as many more as the amount has, never rounded."""
     if value is None:
         return "—"
     amount = Decimal(value)
-    if amount != 0 and abs(amount) < Decimal("0.01"):
-        text = f"{abs(amount):.6f}".rstrip("0")
-        text = text + "0" * (2 - len(text.split(".")[1])) if "." in text else text
-        return ("-$" if amount < 0 else "$") + text
-    return ("-$" if amount < 0 else "$") + f"{abs(amount):,.2f}"
+    places = max(places, decimals_of(amount))
+    return ("-$" if amount < 0 else "$") + f"{abs(amount):,.{places}f}"
 
 
-def format_signed_usd(value: Decimal | None) -> str:
+def format_signed_usd(value: Decimal | None, places: int = MONEY_PLACES) -> str:
     if value is None:
         return "—"
-    return ("+" if value > 0 else "") + format_usd(value)
+    return ("+" if value > 0 else "") + format_usd(value, places)
+
+
+def format_usd_cents(value: Decimal | int | None) -> str:
+    """Rounded to cents, for headline cards and charts whose exact amount is one step away; an
+    amount that would round to zero is shown exactly instead."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    cents = amount.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    if cents == 0 and amount != 0:
+        return format_usd(amount)
+    return ("-$" if cents < 0 else "$") + f"{abs(cents):,.2f}"
 
 
 def format_count(value: int | None) -> str:

@@ -1,0 +1,57 @@
+"""Money on pages (site/templating.py): exact to at least 6 decimals, the same decimals down a
+column, a difference that is not zero never shown as zero; cards round to cents."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from bs4 import BeautifulSoup
+from helpers import call_row, usage_row, write_sqlite
+
+from reportgen.pipeline import build
+from reportgen.site import urls
+from reportgen.site.templating import format_signed_usd, format_usd, format_usd_cents, usd_places
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("0.01191685", "$0.01191685"), ("0.00098685", "$0.00098685"), ("1.234567", "$1.234567"), ("0", "$0.000000"),
+    ("1234.5", "$1,234.500000"), ("-0.5", "-$0.500000"), ("0.000000000001", "$0.000000000001"),
+])
+def test_usd_is_exact(value, shown):
+    assert format_usd(Decimal(value)) == shown
+
+
+def test_a_difference_that_is_not_zero_never_shows_as_zero():
+    for value in ("0.000002", "-0.000000001", "1e-12"):
+        text = format_signed_usd(Decimal(value))
+        assert Decimal(text.replace("$", "").replace("+", "")) == Decimal(value), text
+
+
+def test_a_column_shares_its_decimals():
+    values = [Decimal("0.5"), Decimal("0.0000001"), None]
+    places = usd_places(values)
+    assert places == 7 and [format_usd(v, places) for v in values] == ["$0.5000000", "$0.0000001", "—"]
+
+
+def test_cards_round_to_cents_unless_that_would_show_zero():
+    assert format_usd_cents(Decimal("51.2345")) == "$51.23"
+    assert format_usd_cents(Decimal("0.004")) == "$0.004000"
+    assert format_usd_cents(Decimal("0")) == "$0.00"
+
+
+def test_pages_show_the_difference_as_an_amount(tmp_path, config_for):
+    usage = [usage_row("r1", price="1.234567"), usage_row("r2", price="0.01191685", created_at="2026-10-02T00:00:00Z")]
+    calls = [call_row("c1", "r1", price="0.617283"), call_row("c2", "r1", price="0.617282"),
+             call_row("c3", "r2", price="0.00098685")]
+    db = write_sqlite(tmp_path / "s.db", usage, calls)
+    site = build(config_for(f"sqlite://{db}"), workers=1).path
+    page = BeautifulSoup((site / urls.request("r1")).read_text(encoding="utf-8"), "html.parser")
+    price_row = next(tr for tr in page.select("table.comparison tr") if "Price" in tr.th.get_text())
+    assert [td.get_text() for td in price_row.select("td.num")] == ["$1.234567", "$1.234565", "+$0.000002"]
+    assert [td.get_text() for td in page.select("table.calls td.num")][4::5] == ["$0.617283", "$0.617282"]
+    requests = BeautifulSoup((site / urls.requests_page(1)).read_text(encoding="utf-8"), "html.parser")
+    assert [s.get_text() for s in requests.select("summary .price")] == ["$0.01191685", "$1.23456700"]
+    index = BeautifulSoup((site / urls.INDEX).read_text(encoding="utf-8"), "html.parser")
+    card = next(div.dd for div in index.select("dl.headline div") if div.dt.get_text() == "Spend")
+    assert (card.get_text(), card["title"]) == ("$1.25", "$1.24648385")
