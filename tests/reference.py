@@ -176,6 +176,8 @@ def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = 
             "source": "usage" if from_inference == 0 else "inference" if from_inference == 5 else "mixed",
             "discrepancies": kinds, "inference": inference,
             "handle": u["handle"] or handles.get(u["user_id"], (None, u["user_id"]))[1],
+            # usage minus inference, where both exist to compare
+            "difference": {c: u[c] - inference[c] if calls and u[c] is not None else None for c in FIGURES},
         }
 
     for request_id, calls in calls_of.items():
@@ -189,7 +191,7 @@ def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = 
             "id": request_id, "user_id": user, "created_at": earliest["created_at"],
             **{c: inference[c] for c in FIGURES},
             "source": "inference", "discrepancies": ["orphan"], "inference": inference,
-            "handle": handles.get(user, (None, user))[1],
+            "handle": handles.get(user, (None, user))[1], "difference": dict.fromkeys(FIGURES),
         }
 
     for r in ref.requests.values():
@@ -197,7 +199,11 @@ def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = 
             "user_id": r["user_id"], "handle": handles.get(r["user_id"], (None, r["user_id"]))[1],
             "requests": 0, **{c: 0 for c in TOKENS}, "price": Decimal(0), "discrepancies": 0,
             "first_seen": r["created_at"], "last_seen": r["created_at"], "sources": set(),
+            "usage_over_inference": Decimal(0), "usage_under_inference": Decimal(0),
         })
+        price_difference = r["difference"]["price"] or Decimal(0)
+        s["usage_over_inference"] += max(price_difference, Decimal(0))
+        s["usage_under_inference"] += max(-price_difference, Decimal(0))
         s["requests"] += 1
         for c in FIGURES:
             s[c] += r[c]

@@ -56,6 +56,7 @@ def test_requests_match_the_reference(demo_build):
         assert (item["source"], item["discrepancies"], item["user_id"], item["handle"]) == (
             expected["source"], expected["discrepancies"], expected["user_id"], expected["handle"])
         assert item["inference"] == expected["inference"]
+        assert item["difference"] == expected["difference"], item["id"]
     kinds = {k for i in items for k in i["discrepancies"]}
     assert kinds == {"tokens", "price", "no_calls", "orphan"}  # the demo has every kind
     assert {i["source"] for i in items} == {"usage", "inference", "mixed"}
@@ -68,7 +69,8 @@ def test_user_summary_matches_the_reference(demo_build):
     assert {i["user_id"] for i in items} == set(ref.users)
     for item in items:
         expected = ref.users[item["user_id"]]
-        for key in ("handle", "requests", *FIGURES, "discrepancies", "source"):
+        for key in ("handle", "requests", *FIGURES, "discrepancies", "source", "usage_over_inference",
+                    "usage_under_inference"):
             assert item[key] == expected[key], (item["user_id"], key)
         assert datetime.fromisoformat(item["first_seen"]) == expected["first_seen"]
     assert sum(i["price"] for i in items) == sum((r["price"] for r in ref.requests.values()), Decimal(0))

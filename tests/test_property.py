@@ -10,7 +10,7 @@ from pathlib import Path
 from helpers import analysed_snapshot, rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import compute
+from reference import FIGURES, compute
 
 IDS = st.one_of(st.sampled_from(["1", "2", "3", "r-4", "5", "call:3"]), st.integers(1, 5), st.none(), st.just(""))
 USERS = st.one_of(st.sampled_from(["alice", "bob", "<b>carol</b>"]), st.none())
@@ -70,11 +70,13 @@ def test_sql_matches_the_reference(usage, calls):
             assert actual["created_ms"] == int(expected["created_at"].timestamp() * 1000), request_id
             assert actual["calls"] == expected["inference"]["calls"]
             assert actual["inference_price"] == expected["inference"]["price"]
+            assert {c: actual[f"difference_{c}"] for c in FIGURES} == expected["difference"], request_id
 
         users = {u["user_id"]: u for u in rows(con, "SELECT * EXCLUDE (first_seen, last_seen) FROM user_summary")}
         assert set(users) == set(ref.users)
         for user_id, expected in ref.users.items():
-            for key in ("handle", "requests", "input_tokens", "price", "discrepancies", "source"):
+            for key in ("handle", "requests", "input_tokens", "price", "discrepancies", "source",
+                        "usage_over_inference", "usage_under_inference"):
                 assert users[user_id][key] == expected[key], (user_id, key)
 
         total_users = sum((u["price"] for u in users.values()), Decimal(0))

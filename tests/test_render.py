@@ -52,7 +52,7 @@ def test_request_row_fields_and_exact_prices(tmp_path, config_for):
     (item,) = read_list(site, "requests")
     assert list(item) == ["id", "user_id", "handle", "created_at", "model", "input_tokens", "output_tokens",
                           "cache_read_tokens", "cache_write_tokens", "price", "source", "discrepancies",
-                          "inference", "usage"]
+                          "inference", "difference", "usage"]
     assert item["price"] == Decimal("12345.123456789012")  # exact: never a binary float on the way
     assert item["created_at"] == "2026-10-01T10:00:00.000000+00:00"
     assert item["inference"] == {"calls": 1, "input_tokens": 1, "output_tokens": 2, "cache_read_tokens": 3,
@@ -62,7 +62,8 @@ def test_request_row_fields_and_exact_prices(tmp_path, config_for):
                           "cache_read_tokens", "cache_write_tokens", "price", "request_id"]
     (user,) = read_list(site, "user-summary")
     assert list(user) == ["user_id", "handle", "requests", "input_tokens", "output_tokens", "cache_read_tokens",
-                          "cache_write_tokens", "price", "discrepancies", "first_seen", "last_seen", "source"]
+                          "cache_write_tokens", "price", "discrepancies", "first_seen", "last_seen", "source",
+                          "usage_over_inference", "usage_under_inference"]
     doc = load_json(site / "api" / "requests" / "r1.json")
     assert doc["calls"] == [call] and {k: v for k, v in doc.items() if k != "calls"} == item
     assert load_json(site / "api" / "inference-calls" / "by-usage" / "r1.json") == {

@@ -13,7 +13,9 @@ SELECT
     source, array_to_string(discrepancies, ' ') AS discrepancies,
     calls AS inference_calls, inference_input_tokens, inference_output_tokens, inference_cache_read_tokens,
     inference_cache_write_tokens, inference_price,
-    usage_input_tokens, usage_output_tokens, usage_cache_read_tokens, usage_cache_write_tokens, usage_price
+    usage_input_tokens, usage_output_tokens, usage_cache_read_tokens, usage_cache_write_tokens, usage_price,
+    difference_input_tokens, difference_output_tokens, difference_cache_read_tokens, difference_cache_write_tokens,
+    difference_price
 FROM requests
 WHERE only_kind IS NULL OR list_contains(discrepancies, only_kind)
 ORDER BY requests.created_at DESC, requests.id;

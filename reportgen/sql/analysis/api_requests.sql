@@ -18,6 +18,11 @@ WITH items AS (
                 'output_tokens': inference_output_tokens, 'cache_read_tokens': inference_cache_read_tokens,
                 'cache_write_tokens': inference_cache_write_tokens, 'price': inference_price
             },
+            'difference': {
+                'input_tokens': difference_input_tokens, 'output_tokens': difference_output_tokens,
+                'cache_read_tokens': difference_cache_read_tokens, 'cache_write_tokens': difference_cache_write_tokens,
+                'price': difference_price
+            },
             'usage': CASE WHEN synthetic THEN NULL ELSE {
                 'input_tokens': usage_input_tokens, 'output_tokens': usage_output_tokens,
                 'cache_read_tokens': usage_cache_read_tokens, 'cache_write_tokens': usage_cache_write_tokens,

@@ -8,7 +8,8 @@ SELECT
         'input_tokens': input_tokens, 'output_tokens': output_tokens,
         'cache_read_tokens': cache_read_tokens, 'cache_write_tokens': cache_write_tokens,
         'price': price, 'discrepancies': discrepancies,
-        'first_seen': iso(first_seen), 'last_seen': iso(last_seen), 'source': source
+        'first_seen': iso(first_seen), 'last_seen': iso(last_seen), 'source': source,
+        'usage_over_inference': usage_over_inference, 'usage_under_inference': usage_under_inference
     }) AS item
 FROM user_summary
 ORDER BY n;

@@ -77,7 +77,14 @@ SELECT
     ], kind -> kind IS NOT NULL) AS discrepancies,
     usage_input_tokens, usage_output_tokens, usage_cache_read_tokens, usage_cache_write_tokens, usage_price,
     calls, inference_input_tokens, inference_output_tokens, inference_cache_read_tokens,
-    inference_cache_write_tokens, inference_price
+    inference_cache_write_tokens, inference_price,
+    -- usage value minus inference total: NULL where usage recorded nothing, where there are no
+    -- calls to compare with, and on synthetic requests (whose usage_* are NULL)
+    CASE WHEN calls > 0 THEN usage_input_tokens - inference_input_tokens END AS difference_input_tokens,
+    CASE WHEN calls > 0 THEN usage_output_tokens - inference_output_tokens END AS difference_output_tokens,
+    CASE WHEN calls > 0 THEN usage_cache_read_tokens - inference_cache_read_tokens END AS difference_cache_read_tokens,
+    CASE WHEN calls > 0 THEN usage_cache_write_tokens - inference_cache_write_tokens END AS difference_cache_write_tokens,
+    CASE WHEN calls > 0 THEN usage_price - inference_price END AS difference_price
 FROM effective
 WHERE (getvariable('window_start') IS NULL OR created_at >= getvariable('window_start'))
   AND (getvariable('window_end') IS NULL OR created_at < getvariable('window_end'))

@@ -10,6 +10,9 @@ SELECT
     sum(r.cache_write_tokens) AS cache_write_tokens,
     sum(r.price) AS price,
     count(*) FILTER (WHERE len(r.discrepancies) > 0) AS discrepancies,
+    -- the user's price differences split by sign, both as amounts >= 0
+    coalesce(sum(r.difference_price) FILTER (WHERE r.difference_price > 0), 0) AS usage_over_inference,
+    coalesce(-sum(r.difference_price) FILTER (WHERE r.difference_price < 0), 0) AS usage_under_inference,
     min(r.created_at) AS first_seen,
     max(r.created_at) AS last_seen,
     CASE WHEN bool_and(r.source = 'usage') THEN 'usage'
