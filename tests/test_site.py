@@ -177,3 +177,22 @@ def test_unsafe_request_id_pages_are_reachable(site):
     page = soup(site, urls.request("a b/../c"))
     assert page.h1.code.get_text() == "a b/../c"
     assert urls.request("a b/../c").startswith("requests/~")
+
+
+def test_the_api_page_documents_every_file_and_links_the_real_ones(site):
+    from bs4 import BeautifulSoup
+
+    from reportgen.site import urls as site_urls
+
+    page = site / site_urls.API_DOCS
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    text = soup.get_text()
+    for name in ("api/meta.json", "api/long-ids.json", "api/user-summary/page-N.json", "api/requests/page-N.json",
+                 "api/requests/<id>.json", "api/inference-calls/page-N.json",
+                 "api/inference-calls/by-usage/<id>.json", "usage_over_inference", "difference", "?usage_id=",
+                 site_urls.CSV_REQUESTS, site_urls.CSV_REJECTED, "discrepancies-<kind>.csv"):
+        assert name in text, name
+    for a in soup.select("article a[href]"):
+        href = a["href"]
+        if not href.startswith(("http", "#", "mailto:")) and "<" not in href:
+            assert (site / href).is_file(), href

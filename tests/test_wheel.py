@@ -33,10 +33,11 @@ def test_wheel_carries_templates_and_sql(wheel):
     for template in (ROOT / "templates").iterdir():
         if template.suffix in (".html", ".md", ".css"):
             assert f"reportgen/templates/{template.name}" in names, template.name
-    for stage in ("snapshot", "analysis"):
-        folder = ROOT / "reportgen" / "sql" / stage
-        for path in folder.iterdir():
-            assert f"reportgen/sql/{stage}/{path.name}" in names, path
+    package = ROOT / "reportgen"
+    data = [p for p in package.rglob("*") if p.is_file() and (p.suffix == ".sql" or p.name == "ORDER")]
+    assert len(data) > 30
+    for path in data:  # every SQL file, wherever it lives in the package
+        assert f"reportgen/{path.relative_to(package).as_posix()}" in names, path
 
 
 def test_installed_wheel_builds_the_demo_outside_the_checkout(wheel, tmp_path):

@@ -27,7 +27,7 @@ DISCREPANCY_KINDS = {
 }
 NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
        ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
-       ("Data quality", urls.QUALITY), ("How to read this report", urls.HELP))
+       ("Data quality", urls.QUALITY), ("JSON API and CSV", urls.API_DOCS), ("How to read this report", urls.HELP))
 
 Row = dict[str, Any]
 
@@ -137,8 +137,14 @@ class HelpPage(PageContext):
     help_html: str  # templates/help.md as HTML
 
 
+@dataclass(frozen=True, kw_only=True)
+class ApiDocsPage(PageContext):
+    template: ClassVar[str] = "api.html"
+    api_html: str  # templates/api.md as HTML: every API and CSV file, its fields, the URLs
+
+
 PAGE_TYPES = (IndexPage, UsersPage, UserPage, RequestsPage, RequestPage, CallsPage, CallsByUsagePage,
-              DiscrepanciesPage, DiscrepancyListPage, QualityPage, RejectedPage, HelpPage)
+              DiscrepanciesPage, DiscrepancyListPage, QualityPage, RejectedPage, HelpPage, ApiDocsPage)
 
 
 def pager(page: Page, path_of: Callable[[int], str]) -> dict[str, Any]:

@@ -244,19 +244,39 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     tasks = plan(settings)
     on_progress = progress(len(tasks)) if progress else None
     peak = 0.0
-    try:  # the manifest's own writes (and its flush on close) can hit a full disk too
-        with open(root / urls.MANIFEST, "x", encoding="utf-8") as manifest:
-            written, lines = _write_front_pages(settings)
-            manifest.write(lines)
-            for result in _run_tasks(settings, tasks, workers):
-                written += result.files
-                peak = max(peak, result.rss_mb)
-                manifest.write(result.manifest)
-                if on_progress:
-                    on_progress(1)
-    except OSError as e:
-        raise OutputError(f"cannot write {root / urls.MANIFEST}: {e.strerror}") from None
+    manifest = _Manifest(root / urls.MANIFEST)
+    try:
+        written, lines = _write_front_pages(settings)
+        manifest.append(lines)
+        for result in _run_tasks(settings, tasks, workers):
+            written += result.files
+            peak = max(peak, result.rss_mb)
+            manifest.append(result.manifest)
+            if on_progress:
+                on_progress(1)
+    finally:
+        manifest.close()
     return RenderStats(written, len(tasks), peak)
+
+
+class _Manifest:
+    """The manifest file, whose own writes (and final flush) can hit a full disk too."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.file = self._guard(lambda: open(path, "x", encoding="utf-8"))
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except OSError as e:
+            raise OutputError(f"cannot write {self.path}: {e.strerror}") from None
+
+    def append(self, lines: str) -> None:
+        self._guard(lambda: self.file.write(lines))
+
+    def close(self) -> None:
+        self._guard(self.file.close)
 
 
 def _settings(config: Config, db_path: Path, root: Path, notes: str | None) -> RenderSettings:
@@ -301,6 +321,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
                     examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
         worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
+        worker.html(writer, contexts.ApiDocsPage, urls.API_DOCS, api_html=markdown_html(read_template("api.md")))
         return writer.count, writer.take_manifest()
     finally:
         worker.close()

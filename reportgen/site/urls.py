@@ -80,6 +80,7 @@ def api_calls_by_usage(request_id: str) -> str:
 INDEX = "index.html"
 STYLESHEET = "assets/style.css"
 HELP = "help.html"
+API_DOCS = "api.html"
 DISCREPANCIES = "discrepancies/index.html"
 QUALITY = "quality/index.html"
 
