@@ -102,11 +102,12 @@ def test_calls_link_back_to_their_request(site):
 
 
 def test_discrepancy_lists_and_counts(site):
-    counts = {tr.th.get_text(strip=True): tr.select("td")[-1].get_text()
+    counts = {tr.th.get_text(strip=True): tr.select("td")[1].get_text()
               for tr in soup(site, urls.DISCREPANCIES).select("table.kinds tbody tr")}
     assert counts == {"⚠ tokens": "1", "⚠ price": "1", "⚠ no calls": "1", "⚠ orphan": "2"}
     orphans = soup(site, urls.discrepancy_page("orphan", 1))
-    assert [s.get_text() for s in orphans.select("details.request summary .who")] == ["(unknown)", "carol"]
+    assert [tr.select("td")[1].get_text() for tr in orphans.select("table.differences tbody tr")] == [
+        "(unknown)", "carol"]  # the same size: newest first
 
 
 def test_data_quality_counts_and_examples(site):

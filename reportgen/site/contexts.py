@@ -25,6 +25,13 @@ DISCREPANCY_KINDS = {
     "no_calls": "a usage row with no inference calls at all",
     "orphan": "inference calls whose usage row is missing (shown as a synthetic request)",
 }
+# what a discrepancy list is sorted by, and totalled: the size of each discrepancy
+DISCREPANCY_SIZES = {
+    "tokens": "token difference, |usage - inference| over the four token columns",
+    "price": "price difference, |usage - inference|",
+    "no_calls": "usage price charged with no inference call behind it",
+    "orphan": "inference price spent with no usage row",
+}
 NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
        ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
        ("Data quality", urls.QUALITY), ("JSON API and CSV", urls.API_DOCS), ("How to read this report", urls.HELP))
@@ -104,7 +111,8 @@ class CallsByUsagePage(PageContext):
 @dataclass(frozen=True, kw_only=True)
 class DiscrepanciesPage(PageContext):
     template: ClassVar[str] = "discrepancies.html"
-    kinds: list[Row]  # per discrepancy kind: kind, description, requests
+    kinds: list[Row]  # per discrepancy kind: kind, description, requests, size (its total), size_label, net
+    largest: list[Row]  # the request views with the largest price differences, largest first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +120,8 @@ class DiscrepancyListPage(PageContext):
     template: ClassVar[str] = "discrepancy_list.html"
     kind: str  # tokens | price | no_calls | orphan
     description: str  # what the kind means, in words
-    rows: list[Row]  # request views with this discrepancy, newest first
+    summary: Row  # the whole list: requests, size (the total of the sizes), size_label, net (price only)
+    rows: list[Row]  # request views with this discrepancy, largest first
     pager: dict[str, Any]  # this page and its neighbours
 
 

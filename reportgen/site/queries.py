@@ -85,6 +85,13 @@ def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {kind: counts.get(kind, 0) for kind in DISCREPANCY_KINDS}
 
 
+def discrepancy_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Per kind: how many requests, the total of their sizes and, for price, the net difference."""
+    rows = con.execute("SELECT kind, count(*), sum(size), sum(net) FROM api_discrepancies GROUP BY kind").fetchall()
+    found = {kind: {"requests": n, "size": size, "net": net} for kind, n, size, net in rows}
+    return {kind: found.get(kind, {"requests": 0, "size": Decimal(0), "net": None}) for kind in DISCREPANCY_KINDS}
+
+
 def discrepancy_requests(con: duckdb.DuckDBPyConnection, kind: str, start: int, stop: int) -> list[dict[str, Any]]:
     rows = con.execute(
         "SELECT a.request_doc FROM api_discrepancies d JOIN api_requests a ON a.n = d.request_n "

@@ -106,6 +106,8 @@ class Worker:
         self.env = environment(settings.timezone)
         self.meta = pages.meta(self.con, settings.page_size)
         exports.prepare(self.con)
+        self.discrepancies = {kind: {**totals, "size_label": contexts.DISCREPANCY_SIZES[kind]}
+                              for kind, totals in pages.discrepancy_summary(self.con).items()}
 
     def close(self) -> None:
         self.con.close()
@@ -165,7 +167,7 @@ class Worker:
         for page in task.pages:
             path_of = lambda n: urls.discrepancy_page(task.name, n)  # noqa: E731
             self.html(writer, contexts.DiscrepancyListPage, path_of(page.number), kind=task.name,
-                      description=contexts.DISCREPANCY_KINDS[task.name],
+                      description=contexts.DISCREPANCY_KINDS[task.name], summary=self.discrepancies[task.name],
                       rows=requests[page.start - task.start:page.stop - task.start],
                       pager=contexts.pager(page, path_of))
 
@@ -316,8 +318,9 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
                     models=pages.models(con), users=users, users_pager=contexts.pager(users_page, urls.users_page),
                     notes_html=markdown_html(settings.notes) if settings.notes else None)
         worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
-            {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], "requests": n}
-            for k, n in pages.discrepancy_totals(con).items()])
+            {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
+            for k, summary in worker.discrepancies.items()],
+            largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)])
         worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
                     examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
         worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))

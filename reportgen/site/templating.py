@@ -8,7 +8,7 @@ installed reportgen renders outside the checkout."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
@@ -67,6 +67,7 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["usd"] = format_usd
     env.filters["usd_cents"] = format_usd_cents
     env.filters["usd_places"] = usd_places
+    env.filters["price_amounts"] = price_amounts
     env.filters["signed_usd"] = format_signed_usd
     env.filters["count"] = format_count
     env.filters["signed_count"] = format_signed_count
@@ -94,6 +95,14 @@ def decimals_of(value: Decimal | int) -> int:
 def usd_places(values: Iterable[Decimal | int | None]) -> int:
     """The decimals a column of amounts is shown with: the same for all, enough for each."""
     return max([MONEY_PLACES, *(decimals_of(v) for v in values if v is not None)])
+
+
+def price_amounts(requests: Iterable[dict]) -> Iterator[Decimal | None]:
+    """Every price a request view shows side by side: usage, inference total, difference."""
+    for request in requests:
+        yield (request["usage"] or {}).get("price")
+        yield request["inference"]["price"]
+        yield request["difference"]["price"]
 
 
 def format_usd(value: Decimal | int | None, places: int = MONEY_PLACES) -> str:

@@ -1,9 +1,26 @@
--- For each discrepancy kind, its requests newest first (n from 0 within the kind), pointing at
--- api_requests by its n.
+-- For each discrepancy kind, its requests largest first (n from 0 within the kind), pointing at
+-- api_requests by its n. `size` is what makes one larger than another, as an amount:
+--   price     |usage price - inference price| (USD)
+--   tokens    the sum of |usage - inference| over the four token columns (tokens)
+--   no_calls  the usage price, charged with no call behind it (USD)
+--   orphan    the inference price, spent with no usage row (USD)
+-- `net` is the signed difference for price (usage over inference > 0), else NULL.
 CREATE OR REPLACE TABLE api_discrepancies AS
-SELECT
-    kind,
-    row_number() OVER (PARTITION BY kind ORDER BY a.n) - 1 AS n,
-    a.n AS request_n
-FROM api_requests a, unnest(a.discrepancies) AS d(kind)
+WITH sized AS (
+    SELECT
+        d.kind, a.n AS request_n,
+        CASE d.kind
+            WHEN 'price' THEN abs(r.difference_price)
+            WHEN 'tokens' THEN (coalesce(abs(r.difference_input_tokens), 0) + coalesce(abs(r.difference_output_tokens), 0)
+                                + coalesce(abs(r.difference_cache_read_tokens), 0)
+                                + coalesce(abs(r.difference_cache_write_tokens), 0))::DECIMAL(38, 12)
+            WHEN 'no_calls' THEN coalesce(r.usage_price, 0)
+            ELSE r.inference_price
+        END AS size,
+        CASE WHEN d.kind = 'price' THEN r.difference_price END AS net
+    FROM api_requests a
+    JOIN requests r ON r.id = a.id, unnest(a.discrepancies) AS d(kind)
+)
+SELECT kind, row_number() OVER (PARTITION BY kind ORDER BY size DESC, request_n) - 1 AS n, request_n, size, net
+FROM sized
 ORDER BY kind, n;
