@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ..config import Config
 from ..crashpoints import stop_here
 from ..ingest.connection import connect
@@ -35,7 +33,6 @@ from .templating import (
     format_usd_cents,
     markdown_html,
     read_template,
-    template_names,
     usd_places,
 )
 from .writer import OutputError, SiteWriter
@@ -338,15 +335,3 @@ def _daily_charts(points: list[dict]) -> list[dict]:
 
 def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
-
-
-def check_templates() -> list[str]:
-    """Names of templates that do not compile (for tests)."""
-    env = environment("UTC")
-    broken = []
-    for name in (n for n in template_names() if n.endswith(".html")):
-        try:
-            env.get_template(name)
-        except jinja2.TemplateError:
-            broken.append(name)
-    return broken

@@ -86,15 +86,25 @@ def text_environment() -> jinja2.Environment:
 MONEY_PLACES = 6  # the fewest decimals an amount has in a list, table or comparison
 
 
-def decimals_of(value: Decimal | int) -> int:
-    """Decimal places the exact value needs (trailing zeros aside)."""
-    amount = Decimal(value)
-    return 0 if amount == 0 else max(0, -amount.normalize().as_tuple().exponent)
+def decimals_of(value: Decimal | int, at_least: int = 0) -> int:
+    """Decimal places the exact value needs (trailing zeros aside), or `at_least` when that is
+    more. Called for every amount on every page: normalize() only when the written digits say
+    there may be more than `at_least`."""
+    if type(value) is int:
+        return at_least
+    written = -value.as_tuple().exponent
+    if written <= at_least:
+        return at_least
+    return max(at_least, -value.normalize().as_tuple().exponent) if value else at_least
 
 
 def usd_places(values: Iterable[Decimal | int | None]) -> int:
     """The decimals a column of amounts is shown with: the same for all, enough for each."""
-    return max([MONEY_PLACES, *(decimals_of(v) for v in values if v is not None)])
+    places = MONEY_PLACES
+    for value in values:
+        if value is not None:
+            places = decimals_of(value, places)
+    return places
 
 
 def price_amounts(requests: Iterable[dict]) -> Iterator[Decimal | None]:
@@ -109,8 +119,8 @@ def format_usd(value: Decimal | int | None, places: int = MONEY_PLACES) -> str:
     """Exact: at least `places` decimals and as many more as the amount has, never rounded."""
     if value is None:
         return "—"
-    amount = Decimal(value)
-    places = max(places, decimals_of(amount))
+    amount = value if type(value) is Decimal else Decimal(value)
+    places = decimals_of(amount, places)
     return ("-$" if amount < 0 else "$") + f"{abs(amount):,.{places}f}"
 
 
