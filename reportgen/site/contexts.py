@@ -187,6 +187,7 @@ def request_view(doc: Row) -> Row:
             state = "differs" if differs else ("within tolerance" if recorded != total else "matches")
         comparison.append({
             "figure": figure, "label": FIGURE_LABELS[figure], "usage": recorded, "inference": total,
-            "difference": None if recorded is None else recorded - total, "differs": differs, "state": state,
+            # the API's own difference (SQL): null where usage recorded nothing or there are no calls
+            "difference": doc["difference"][figure], "differs": differs, "state": state,
         })
     return {**doc, "comparison": comparison}

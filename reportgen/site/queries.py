@@ -81,8 +81,8 @@ def request_docs_of_list(con: duckdb.DuckDBPyConnection, start: int, stop: int) 
 
 
 def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    counts = dict(con.execute("SELECT kind, count(*) FROM api_discrepancies GROUP BY kind").fetchall())
-    return {kind: counts.get(kind, 0) for kind in DISCREPANCY_KINDS}
+    """Requests per discrepancy kind."""
+    return {kind: summary["requests"] for kind, summary in discrepancy_summary(con).items()}
 
 
 def discrepancy_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
