@@ -165,11 +165,11 @@ def build(wait: float, workers: int | None, verbose: bool, **options: Any) -> No
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Output folder for the demo site.")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=Path("demo-data/demo.db"),
-              show_default=True, help="Where to write the demo SQLite file.")
+              show_default=True, help="Demo data file: SQLite, or DuckDB generated in SQL if named *.duckdb.")
 @click.option("--rows", type=click.IntRange(10, 10_000_000), default=3000, show_default=True,
               help="About how many requests to generate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed; same seed, same data.")
-@click.option("--no-build", is_flag=True, help="Only write the SQLite file.")
+@click.option("--no-build", is_flag=True, help="Only write the data file.")
 @verbose_option
 @_errors_to_exit_codes
 def demo(out: Path, data: Path, rows: int, seed: int, no_build: bool, verbose: bool) -> None:
@@ -178,11 +178,13 @@ def demo(out: Path, data: Path, rows: int, seed: int, no_build: bool, verbose: b
     from . import demo as demo_data
     from .pipeline import build as run_build
 
-    written = demo_data.generate(data, rows=rows, seed=seed)
+    large = data.suffix == ".duckdb"
+    written = (demo_data.generate_large if large else demo_data.generate)(data, rows=rows, seed=seed)
     click.echo(f"demo data: {data} ({written['usage']} usage rows, {written['inference_calls']} inference calls)")
     if no_build:
         return
-    config = load_config(None, {"source": f"sqlite://{data.resolve()}", "out": out, "title": "Demo product usage"})
+    source = f"{'duckdb' if large else 'sqlite'}://{data.resolve()}"
+    config = load_config(None, {"source": source, "out": out, "title": "Demo product usage"})
     with _progress_bar() as progress:
         result = run_build(config, progress=progress)
     _report(result)

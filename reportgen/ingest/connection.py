@@ -11,6 +11,8 @@ import duckdb
 SNAPSHOT_DB = "snapshot.duckdb"
 
 
+BUILDER_MEMORY = "1GB"
+
 WRITE_FAILURES = ("No space left on device", "Disk quota exceeded", "Read-only file system", "Permission denied")
 
 
@@ -38,8 +40,12 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         # readers (render workers) keep a small page cache, so their memory does not grow with
-        # the snapshot; the builder may use more before it spills to disk
-        "memory_limit": "256MB" if read_only else "2GB",
+        # the snapshot; the builder may use more before it spills to `<snapshot>.tmp` beside the
+        # file (inside the staging folder), keeping the process under 1.5 GiB at 1M requests
+        "memory_limit": "256MB" if read_only else BUILDER_MEMORY,
+        # every reader orders by its own key (n), so tables need not keep insertion order: lets
+        # DuckDB stream and spill large CREATE TABLE AS statements
+        "preserve_insertion_order": False,
     })
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB's own progress bar goes to stdout even without a terminal: cron would mail it

@@ -8,9 +8,10 @@ text, and the HTML pages are rendered from the same text parsed, so both show th
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any
 
 import duckdb
@@ -65,19 +66,53 @@ def envelope_json(page: Page, items_json: list[str]) -> str:
             + ",".join(items_json) + "]}")
 
 
-def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> Iterator[tuple[str, str, str]]:
-    """(request id, request document, by-usage document) for requests start..stop-1."""
-    rows = con.execute(
-        "SELECT id, request_doc, calls_doc FROM api_requests WHERE n >= ? AND n < ? ORDER BY n", [start, stop]
-    )
-    while batch := rows.fetchmany(1000):
-        yield from batch
+# The calls of a set of requests as one JSON array per request. The set is a range of request n,
+# or a list of them within a range: either way DuckDB reads only the row groups of api_calls
+# whose request_n can match (min/max pruning), so a page costs the same at 10k and 1M requests.
+_CALL_LISTS = """
+    SELECT request_n, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']'
+    FROM api_calls WHERE request_n >= $lo AND request_n < $hi {also} GROUP BY request_n"""
+_REQUESTS = """
+    SELECT n, id, item::VARCHAR, calls_head FROM api_requests WHERE n >= $lo AND n < $hi {also}"""
+
+
+def _documents(con: duckdb.DuckDBPyConnection, ns: list[int] | None, lo: int,
+               hi: int) -> dict[int, tuple[str, str, str]]:
+    """request n -> (id, request document, by-usage document) for requests lo <= n < hi (only
+    those in `ns` when given)."""
+    # a literal IN list (of integers) is what DuckDB pushes into the scan as a row-group filter;
+    # a list parameter would be a join over the whole table
+    also = "AND {0} IN (" + ",".join(str(int(n)) for n in ns) + ")" if ns is not None else ""
+    params = {"lo": lo, "hi": hi}
+    calls = dict(con.execute(_CALL_LISTS.format(also=also.format("request_n")), params).fetchall())
+    docs = {}
+    for n, request_id, item, calls_head in con.execute(_REQUESTS.format(also=also.format("n")), params).fetchall():
+        call_list = calls.get(n, "[]")
+        docs[n] = (request_id, f'{item[:-1]},"calls":{call_list}}}', f'{calls_head},"items":{call_list}}}')
+    return docs
+
+
+def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int,
+                      batch: int = 500) -> Iterator[tuple[str, str, str]]:
+    """(request id, request document, by-usage document) for requests start..stop-1, in order,
+    a batch at a time."""
+    for lo in range(start, stop, batch):
+        hi = min(lo + batch, stop)
+        docs = _documents(con, None, lo, hi)
+        yield from (docs[n] for n in range(lo, hi) if n in docs)
 
 
 def request_docs_of_list(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[dict[str, Any]]:
     """Requests start..stop-1 of the requests list, each with its calls, for the HTML list."""
-    rows = con.execute("SELECT request_doc FROM api_requests WHERE n >= ? AND n < ? ORDER BY n", [start, stop])
-    return [parse_item(doc) for (doc,) in rows.fetchall()]
+    return [parse_item(doc) for _, doc, _ in request_documents(con, start, stop)]
+
+
+def requests_by_n(con: duckdb.DuckDBPyConnection, ns: list[int]) -> list[dict[str, Any]]:
+    """The requests whose n is in `ns`, each with its calls, in the order of `ns`."""
+    if not ns:
+        return []
+    docs = _documents(con, ns, min(ns), max(ns) + 1)
+    return [parse_item(docs[n][1]) for n in ns]
 
 
 def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -93,27 +128,36 @@ def discrepancy_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, A
 
 
 def discrepancy_requests(con: duckdb.DuckDBPyConnection, kind: str, start: int, stop: int) -> list[dict[str, Any]]:
-    rows = con.execute(
-        "SELECT a.request_doc FROM api_discrepancies d JOIN api_requests a ON a.n = d.request_n "
-        "WHERE d.kind = ? AND d.n >= ? AND d.n < ? ORDER BY d.n", [kind, start, stop])
-    return [parse_item(doc) for (doc,) in rows.fetchall()]
+    """Requests start..stop-1 of a discrepancy kind's list (largest first), with their calls."""
+    ns = [n for (n,) in con.execute("SELECT request_n FROM api_discrepancies WHERE kind = ? AND n >= ? AND n < ? "
+                                    "ORDER BY n", [kind, start, stop]).fetchall()]
+    return requests_by_n(con, ns)
 
 
-def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> Iterator[tuple[dict, list]]:
-    """(user row, that user's requests with their calls, newest first) for users start..stop-1
-    of the user summary, streamed one user at a time."""
-    users = {row[0]: parse_item(row[1]) for row in con.execute(
-        "SELECT user_id, item FROM api_users WHERE n >= ? AND n < ? ORDER BY n", [start, stop]).fetchall()}
-    rows = con.execute(
-        "SELECT a.user_id, a.request_doc FROM api_requests a JOIN api_users u ON u.user_id = a.user_id "
-        "WHERE u.n >= ? AND u.n < ? ORDER BY u.n, a.user_n", [start, stop])
+def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int,
+                        page_size: int) -> Iterator[tuple[dict, int, Iterator[list[dict]]]]:
+    """(user row, number of requests, their pages) for users start..stop-1 of the user summary:
+    each page a list of the user's requests with their calls, newest first. Requests are fetched
+    `REQUESTS_PER_FETCH` at a time across users, so memory holds one fetch whatever a user's
+    size. Consume each user's pages, in order, before the next user."""
+    users = con.execute("SELECT user_id, item FROM api_users WHERE n >= ? AND n < ? ORDER BY n",
+                        [start, stop]).fetchall()
+    rows = con.execute("SELECT a.user_id, a.n FROM api_requests a JOIN api_users u ON u.user_id = a.user_id "
+                       "WHERE u.n >= ? AND u.n < ? ORDER BY u.n, a.user_n", [start, stop]).fetchall()
+    totals = Counter(user_id for user_id, _ in rows)
+    stream = _requests_in_order(con, [n for _, n in rows])
+    for user_id, item in users:
+        total = totals[user_id]
+        pages_of = (list(islice(stream, min(page_size, total - i))) for i in range(0, total, page_size))
+        yield parse_item(item), total, pages_of
 
-    def stream() -> Iterator[tuple[str, str]]:
-        while batch := rows.fetchmany(1000):
-            yield from batch
 
-    for user_id, group in groupby(stream(), key=lambda row: row[0]):
-        yield users[user_id], [parse_item(doc) for _, doc in group]
+REQUESTS_PER_FETCH = 4000  # a scattered fetch reads most row groups: few large ones beat many small
+
+
+def _requests_in_order(con: duckdb.DuckDBPyConnection, ns: list[int]) -> Iterator[dict[str, Any]]:
+    for i in range(0, len(ns), REQUESTS_PER_FETCH):
+        yield from requests_by_n(con, ns[i:i + REQUESTS_PER_FETCH])
 
 
 def user_ids(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[str]:

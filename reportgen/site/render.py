@@ -149,15 +149,14 @@ class Worker:
         user_ids = pages.user_ids(self.con, task.start, task.stop)
         daily = pages.user_daily(self.con, user_ids)
         models_of = pages.user_models(self.con, user_ids)
-        for user, requests in pages.users_with_requests(self.con, task.start, task.stop):
+        for user, total, request_pages in pages.users_with_requests(self.con, task.start, task.stop, size):
             uid = user["user_id"]
             chart = _daily_charts(daily.get(uid, []))
             models = models_of.get(uid, [])
-            views = [request_view(r) for r in requests]
-            for page in make_pages(len(requests), size):
-                path_of = lambda n, uid=uid: urls.user(uid, n)  # noqa: E731
+            path_of = functools.partial(urls.user, uid)
+            for page, requests in zip(make_pages(total, size), _at_least_one(request_pages)):
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
-                          models=models, rows=views[page.start:page.stop], pager=contexts.pager(page, path_of))
+                          models=models, rows=[request_view(r) for r in requests], pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
         requests = [request_view(r) for r in pages.discrepancy_requests(self.con, task.name, task.start, task.stop)]
@@ -167,6 +166,16 @@ class Worker:
                       description=contexts.DISCREPANCY_KINDS[task.name], summary=self.discrepancies[task.name],
                       rows=requests[page.start - task.start:page.stop - task.start],
                       pager=contexts.pager(page, path_of))
+
+
+def _at_least_one(request_pages: Iterable[list[dict]]) -> Iterable[list[dict]]:
+    """A user's request pages; a user without requests still has one (empty) page."""
+    empty = True
+    for requests in request_pages:
+        empty = False
+        yield requests
+    if empty:
+        yield []
 
 
 def plan(settings: RenderSettings) -> list[Task]:

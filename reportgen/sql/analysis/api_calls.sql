@@ -1,13 +1,16 @@
--- Inference call rows as the JSON API writes them, newest first (n from 0).
+-- Inference call rows as the JSON API writes them, newest first (n from 0), with the n of
+-- their request in api_requests: calls are written close to their request, so request_n
+-- follows this table's order closely and a range of it is read from a few row groups.
 CREATE OR REPLACE TABLE api_calls AS
 SELECT
-    row_number() OVER (ORDER BY created_at DESC, id) - 1 AS n,
-    id, request_id, created_at,
+    row_number() OVER (ORDER BY c.created_at DESC, c.id) - 1 AS n,
+    c.id, c.request_id, r.n AS request_n, c.created_at,
     to_json({
-        'id': id, 'usage_id': usage_id, 'created_at': iso(created_at), 'user_id': user_id,
-        'model': model, 'input_tokens': input_tokens, 'output_tokens': output_tokens,
-        'cache_read_tokens': cache_read_tokens, 'cache_write_tokens': cache_write_tokens,
-        'price': price, 'request_id': request_id
+        'id': c.id, 'usage_id': c.usage_id, 'created_at': iso(c.created_at), 'user_id': c.user_id,
+        'model': c.model, 'input_tokens': c.input_tokens, 'output_tokens': c.output_tokens,
+        'cache_read_tokens': c.cache_read_tokens, 'cache_write_tokens': c.cache_write_tokens,
+        'price': c.price, 'request_id': c.request_id
     }) AS item
-FROM calls
+FROM calls c
+LEFT JOIN api_requests r ON r.id = c.request_id
 ORDER BY n;

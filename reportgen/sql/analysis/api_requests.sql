@@ -1,7 +1,9 @@
--- Effective requests as the JSON API writes them, newest first (n from 0): the list item, the
--- per-request document (item + its calls) and the by-usage document (the calls alone).
--- Documents are joined as text: DuckDB re-parses embedded JSON values as doubles, which
--- would make prices inexact.
+-- Effective requests as the JSON API writes them, newest first (n from 0): the list item and
+-- the head of the by-usage document. The per-request documents (item + its calls) are joined
+-- from api_calls at render time, a page of requests at a time (site/queries.py): built here for
+-- every request at once they would hold every call's JSON in memory, which at 1M requests is
+-- more than the builder's memory_limit. Documents are joined as text: DuckDB re-parses embedded
+-- JSON values as doubles, which would make prices inexact.
 CREATE OR REPLACE TABLE api_requests AS
 WITH items AS (
     SELECT
@@ -30,17 +32,10 @@ WITH items AS (
             } END
         }) AS item
     FROM requests
-),
-call_lists AS (
-    SELECT request_id, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']' AS calls_json
-    FROM api_calls
-    GROUP BY request_id
 )
 SELECT
-    i.n, i.user_n, i.id, i.user_id, i.discrepancies, i.item,
-    without_last_brace(i.item) || ',"calls":' || coalesce(c.calls_json, '[]') || '}' AS request_doc,
-    without_last_brace(to_json({'usage_id': i.usage_id, 'request_id': i.id, 'total': i.calls}))
-        || ',"items":' || coalesce(c.calls_json, '[]') || '}' AS calls_doc
-FROM items i
-LEFT JOIN call_lists c ON c.request_id = i.id
-ORDER BY i.n;
+    n, user_n, id, user_id, discrepancies, item,
+    -- the by-usage document up to its items, which render-time queries append from api_calls
+    without_last_brace(to_json({'usage_id': usage_id, 'request_id': id, 'total': calls})) AS calls_head
+FROM items
+ORDER BY n;
