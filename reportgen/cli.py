@@ -50,11 +50,12 @@ def _errors_to_exit_codes(func: Callable) -> Callable:
     from .notify import NotifyError
     from .pipeline import TooManyRejected
     from .site.writer import OutputError
+    from .sql.changes import NotComparable
 
     # Each library error says what went wrong in one line; anything else is a bug (exit 1).
     codes = [(ConfigError, EXIT_USAGE), (AuthError, EXIT_USAGE), (ServeError, EXIT_USAGE), (SourceError, EXIT_SOURCE),
              (LockBusy, EXIT_BUSY), (PublishError, EXIT_OUTPUT), (OutputError, EXIT_OUTPUT),
-             (SnapshotWriteError, EXIT_OUTPUT),
+             (SnapshotWriteError, EXIT_OUTPUT), (NotComparable, EXIT_USAGE),
              (NotifyError, EXIT_NOTIFY), (TooManyRejected, EXIT_REJECTED)]
 
     @functools.wraps(func)
@@ -247,6 +248,30 @@ def publish(config_path: Path | None, out: Path | None, list_: bool, rollback: b
         target = to_id or publishing.previous_id(config.out)
         publishing.point_latest(config.out, target)
     click.echo(f"latest -> snapshots/{target}")
+
+
+@main.command()
+@click.argument("older", metavar="A")
+@click.argument("newer", metavar="B")
+@config_option
+@out_option
+@_errors_to_exit_codes
+def diff(older: str, newer: str, config_path: Path | None, out: Path | None) -> None:
+    """Print what changed from published snapshot A to snapshot B, as api/changes.json (JSON).
+
+    A and B are snapshot ids (see `publish --list`) or `latest`."""
+    from .hosting import publish as publishing
+    from .sql import changes
+
+    config = _out_and_config(config_path, out)
+    folders = []
+    for given in (older, newer):
+        snapshot_id = publishing.latest_id(config.out) if given == publishing.LATEST else given
+        folder = config.out / publishing.SNAPSHOTS / (snapshot_id or given)
+        if not snapshot_id or "/" in snapshot_id or not folder.is_dir():
+            raise ConfigError(f"no snapshot {given!r} in {config.out / publishing.SNAPSHOTS} (see `publish --list`)")
+        folders.append(folder)
+    click.echo(changes.diff(*folders))
 
 
 @main.group()

@@ -50,9 +50,22 @@ def _figures(out: Path, snapshot_id: str) -> dict:
     try:
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, 5)]
         return {"headline": pages.headline(con), "meta": pages.meta(con, 0), "top_users": users,
-                "discrepancies": pages.discrepancy_totals(con)}
+                "discrepancies": pages.discrepancy_totals(con), "changes": _changes(con)}
     finally:
         con.close()
+
+
+def _changes(con) -> dict | None:
+    """The snapshot's own comparison with the one before it (as on its changes page); None for
+    a snapshot built before there was one."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'api_changes'").fetchone()[0]:
+        return None
+    return pages.changes(con)[1]
+
+
+def _cell(text: str) -> str:
+    """A value inside a Markdown table cell: a `|` would end the cell."""
+    return str(text).replace("|", "\\|")
 
 
 def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapshot_id: str | None = None,
@@ -62,13 +75,12 @@ def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapsh
         raise NotifyError(f"no published snapshot {snapshot_id or ''} in {out}".replace("  ", " "))
     link = snapshot_link(base_url, snapshot_id)
     now = _figures(out, snapshot_id)
-    earlier = [i for i in publish.snapshot_ids(out) if i < snapshot_id]
-    previous = _figures(out, earlier[-1]) if earlier else None
     zone = ZoneInfo(timezone)
     env = text_environment()
-    env.filters.update(usd=format_usd_cents, count=format_count, when=lambda iso: format_time(iso, zone),
+    env.filters.update(usd=format_usd_cents, signed_usd=_signed_cents, count=format_count, cell=_cell,
+                       when=lambda iso: format_time(iso, zone),
                        day=lambda iso: format_time(iso, zone)[:10] if iso else "—")
-    text = env.get_template("email.md").render(link=link, previous=previous, **now)
+    text = env.get_template("email.md").render(link=link, **now)
     headline = now["headline"]
     title = now["meta"]["title"]
     subject = (f"{title}: {env.filters['day'](headline['first_request_at'])} to "
@@ -85,6 +97,12 @@ def compose(out: Path, base_url: str, sender: str, recipients: list[str], snapsh
             f"</head><body>{markdown_html(text)}</body></html>")
     message.add_alternative(html, subtype="html")
     return message
+
+
+def _signed_cents(value) -> str:
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + format_usd_cents(value)
 
 
 def write_eml(path: Path, message: EmailMessage) -> None:

@@ -18,6 +18,7 @@ from .ingest import snapshot
 from .ingest.connection import SNAPSHOT_DB
 from .ingest.sources import open_source
 from .site import render
+from .sql import changes
 from .sql.analyse import analyse
 
 log = logging.getLogger("reportgen")
@@ -59,8 +60,11 @@ def build(config: Config, wait_seconds: float = 0, workers: int | None = None,
         existing = publish.snapshot_ids(out)
         snapshot_id = publish.new_snapshot_id(now, after=existing[-1] if existing else None)
         staging = publish.staging_dir(out, snapshot_id)
+        latest = publish.latest_id(out)
+        previous = changes.Previous(latest, out / publish.SNAPSHOTS / latest if latest else None)
         try:
-            final = _build_into(config, source, staging, snapshot_id, now, report_window, workers, progress)
+            final = _build_into(config, source, staging, snapshot_id, now, report_window, workers, progress,
+                                previous)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -86,7 +90,7 @@ def check_rejected_ratio(config: Config, counts: list[snapshot.TableCount]) -> N
 
 
 def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: datetime,
-                report_window: window.Window, workers, progress) -> BuildResult:
+                report_window: window.Window, workers, progress, previous: changes.Previous) -> BuildResult:
     db_path = staging / SNAPSHOT_DB
     log.info("snapshot %s: reading %s", snapshot_id, source.label)
     stop_here("snapshot")
@@ -97,6 +101,9 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     check_rejected_ratio(config, counts)
     log.info("analysing")
     analyse(config, db_path, report_window)
+    log.info("comparing with the previous snapshot %s", previous.snapshot_id or "(none)")
+    if note := changes.compare_in_build(db_path, snapshot_id, previous):
+        log.info("%s", note)
     stop_here("render")
     log.info("rendering")
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None

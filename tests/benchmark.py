@@ -26,6 +26,7 @@ from reportgen.hosting import manifest
 from reportgen.ingest import snapshot
 from reportgen.ingest.sources import open_source
 from reportgen.site import render
+from reportgen.sql import changes
 from reportgen.sql.analyse import analyse
 source, out = sys.argv[1], Path(sys.argv[2])
 config = load_config(None, {"source": source, "out": out})

@@ -11,6 +11,7 @@ from reportgen.config import load_config
 from reportgen.ingest import snapshot
 from reportgen.ingest.sources import open_source
 from reportgen.site import render
+from reportgen.sql import changes
 from reportgen.sql.analyse import analyse
 
 HOSTILE = "<script>alert('x')</script>"
@@ -44,6 +45,38 @@ def source_rows() -> tuple[list[dict], list[dict]]:
     return usage, calls
 
 
+PREVIOUS_ID = "20261031T000000.000000Z-before"
+
+
+def previous_rows() -> tuple[list[dict], list[dict]]:
+    """The fixture as the previous snapshot saw it: r5 not written yet (new), r0 since deleted
+    (removed, with its no_calls discrepancy resolved), r2 and r3 before their figures were
+    corrected (changed, each with a new discrepancy), r1's call under another id, same figures
+    (changed: its set of calls differs)."""
+    usage, calls = source_rows()
+    usage = [u for u in usage if u["id"] != "r5"]
+    usage.append(usage_row("r0", "2026-09-30T09:00:00Z", "alice", handle="Alice", model="gpt-4o", **FULL))
+    for u in usage:
+        if u["id"] in ("r2", "r3"):
+            u.update(output_tokens=20, price="0.0015")
+    for c in calls:
+        if c["id"] == "c1":
+            c["id"] = "c0"
+    return usage, calls
+
+
+def _snapshot(tmp: Path, name: str, rows: tuple[list[dict], list[dict]], snapshot_id: str, now: str) -> Path:
+    db_source = write_sqlite(tmp / f"{name}.db", *rows)
+    config = load_config(None, {"source": f"sqlite://{db_source}", "page_size": 2,
+                                "title": "Fixture usage", "timezone": "Europe/Paris"})
+    folder = tmp / name
+    folder.mkdir()
+    db = folder / "snapshot.duckdb"
+    snapshot.take_snapshot(config, open_source(config.source), db, snapshot_id, now)
+    analyse(config, db)
+    return db
+
+
 def build_fixed_site(tmp: Path, page_size: int = 2, notes: str | None = None, workers: int = 1) -> Path:
     """Snapshot + analysis + render of the fixture into tmp/site, with a fixed id and clock."""
     usage, calls = source_rows()
@@ -56,5 +89,7 @@ def build_fixed_site(tmp: Path, page_size: int = 2, notes: str | None = None, wo
     snapshot.take_snapshot(config, open_source(config.source), db, "20261101T000000.000000Z-golden",
                            "2026-11-01T00:00:00+00:00")
     analyse(config, db)
+    previous = _snapshot(tmp, "previous", previous_rows(), PREVIOUS_ID, "2026-10-31T00:00:00+00:00").parent
+    changes.compare_in_build(db, "20261101T000000.000000Z-golden", changes.Previous(PREVIOUS_ID, previous))
     render.render_site(config, db, site, workers=workers, notes=notes)
     return site

@@ -7,6 +7,7 @@ import email
 import email.policy
 import socket
 import time
+from html.parser import HTMLParser
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,6 +18,37 @@ from reportgen import cli
 from reportgen.hosting import publish
 
 BASE = "https://reports.example.com/llm"
+
+
+class HtmlTables(HTMLParser):
+    """The text of each cell of each <table>, row by row."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.cell = [], None
+
+    @classmethod
+    def of(cls, html: str) -> list[list[list[str]]]:
+        parser = cls()
+        parser.feed(html)
+        return parser.tables
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
 
 
 @pytest.fixture
@@ -72,7 +104,12 @@ def test_message_sent_over_smtp_has_both_parts_and_the_link(out, smtp_server):
     assert f'href="{link}"' in html  # a link to click, not text to copy
     assert "**Spend: $1.75**" in text and "<strong>Spend: $1.75</strong>" in html
     assert "&lt;b&gt;Ann&lt;/b&gt;" in html and "<b>Ann</b>" not in html  # data is escaped
-    assert "Change since" not in text
+    assert "This is the first snapshot of this report" in text
+    # the figures are a real HTML table (not paragraphs of pipes), the top users one too
+    tables = HtmlTables.of(html)
+    assert ["Input tokens", "0"] in tables[0] and len(tables) == 2
+    assert tables[1][1:] == [["<b>Ann</b>", "$1.25", "1"], ["u2", "$0.50", "1"]]
+    assert "|" not in html.split("<body>")[1]
 
 
 def test_change_since_the_previous_snapshot(out, tmp_path):
@@ -83,7 +120,10 @@ def test_change_since_the_previous_snapshot(out, tmp_path):
     assert result.exit_code == 0, result.stderr
     message = email.message_from_bytes((tmp_path / "m.eml").read_bytes(), policy=email.policy.default)
     text = message.get_body(("plain",)).get_content()
-    assert "Change since the previous snapshot: spend $1.25,\nrequests -1." in text
+    html = message.get_body(("html",)).get_content()
+    assert "- spend +$1.25 (from $1.75 to $3.00)\n- requests: 0 new, 1 changed, 1 removed\n" in text
+    changes = HtmlTables.of(html)[1]  # figures, change per user, top users
+    assert changes == [["User", "Spend change", "Now"], ["u1", "+$1.75", "$3.00"], ["u2", "-$0.50", "$0.00"]]
 
 
 @pytest.mark.parametrize("base_url, message", [

@@ -353,3 +353,18 @@ def test_text_that_is_not_utf8_is_a_rejected_row_with_its_bytes_shown(tmp_path):
         ("usage", 2, "bad_encoding", "handle", "A\\xFFB"), ("usage", 3, "bad_encoding", "id", "r\\xC3"),
         ("inference_calls", 2, "bad_encoding", "model", "\\xC3(")]
     assert snap.execute("SELECT id FROM usage").fetchall() == [("r1",)]
+
+
+def test_each_process_spills_into_its_own_folder(tmp_path):
+    """DuckDB names its spill files alike in every process: two render workers sharing one temp
+    folder read each other's blocks (seen at 1M requests as 'could not allocate block of size
+    3.7 GiB'). Each connection spills beside the snapshot, in a folder of its own process."""
+    db = tmp_path / "snapshot.duckdb"
+    connect(db).close()
+    code = ("import sys; from pathlib import Path; from reportgen.ingest.connection import connect; "
+            "print(connect(Path(sys.argv[1]), read_only=True).execute("
+            "\"SELECT current_setting('temp_directory')\").fetchone()[0])")
+    folders = {subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True,
+                              check=True).stdout.strip() for _ in range(2)}
+    assert len(folders) == 2
+    assert all(folder.startswith(f"{db}.tmp-") for folder in folders)

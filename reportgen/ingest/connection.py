@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,9 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         # every reader orders by its own key (n), so tables need not keep insertion order: lets
         # DuckDB stream and spill large CREATE TABLE AS statements
         "preserve_insertion_order": False,
+        # where a query spills: beside the file (inside the staging folder), one folder per
+        # process, since DuckDB names its temp files the same in every process sharing a folder
+        "temp_directory": f"{db_path}.tmp-{os.getpid()}",
     })
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB's own progress bar goes to stdout even without a terminal: cron would mail it

@@ -34,6 +34,7 @@ DISCREPANCY_SIZES = {
 }
 NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
        ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
+       ("Changes", urls.CHANGES),
        ("Data quality", urls.QUALITY), ("JSON API and CSV", urls.API_DOCS), ("How to read this report", urls.HELP))
 
 Row = dict[str, Any]
@@ -126,6 +127,18 @@ class DiscrepancyListPage(PageContext):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChangesPage(PageContext):
+    template: ClassVar[str] = "changes.html"
+    document: Row  # api/changes.json parsed: previous, current, the five lists and spend
+    note: str | None  # why there is no comparison (first snapshot, pruned, older version), or None
+    requests: dict[str, list[Row]]  # new | removed | changed -> first rows: id, handle, previous/current price, delta
+    discrepancies: dict[str, list[Row]]  # new | resolved -> first (id, kind) pairs
+    users: list[Row]  # users whose spend changed, largest change first: handle, previous, current, delta
+    users_changed: int  # how many users' spend changed in all
+    listed: int  # at most this many rows of each list are shown; the JSON has them all
+
+
+@dataclass(frozen=True, kw_only=True)
 class QualityPage(PageContext):
     template: ClassVar[str] = "quality.html"
     reasons: list[Row]  # rejected rows counted by table, reason and column
@@ -153,7 +166,8 @@ class ApiDocsPage(PageContext):
 
 
 PAGE_TYPES = (IndexPage, UsersPage, UserPage, RequestsPage, RequestPage, CallsPage, CallsByUsagePage,
-              DiscrepanciesPage, DiscrepancyListPage, QualityPage, RejectedPage, HelpPage, ApiDocsPage)
+              DiscrepanciesPage, DiscrepancyListPage, ChangesPage, QualityPage, RejectedPage, HelpPage,
+              ApiDocsPage)
 
 
 def pager(page: Page, path_of: Callable[[int], str]) -> dict[str, Any]:

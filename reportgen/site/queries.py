@@ -246,6 +246,28 @@ def rejected_examples(con: duckdb.DuckDBPyConnection, per_reason: int = 5) -> li
     return [{**r, "original": json.loads(r["original"])} for r in _dicts(rows)]
 
 
+CHANGES_LISTED = 200  # rows of each list on the changes page; the JSON file has them all
+
+
+def changes(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
+    """(api/changes.json's text, what the changes page shows): the document parsed, why there is
+    no comparison (or None), and the first CHANGES_LISTED rows of each list with their amounts:
+    requests by id, discrepancies by id and kind, users by the size of their spend change."""
+    doc, note = con.execute("SELECT doc, note FROM api_changes").fetchone()
+    requests = {change: _dicts(con.execute(
+        "SELECT id, user_id, handle, previous_price, current_price, current_price - previous_price AS delta "
+        "FROM changes_requests WHERE change = ? ORDER BY id LIMIT ?", [change, CHANGES_LISTED]))
+        for change in ("new", "removed", "changed")}
+    discrepancies = {change: _dicts(con.execute(
+        "SELECT id, kind FROM changes_discrepancies WHERE change = ? ORDER BY id, kind LIMIT ?",
+        [change, CHANGES_LISTED])) for change in ("new", "resolved")}
+    users = _dicts(con.execute("SELECT * FROM changes_users ORDER BY abs(delta) DESC, user_id LIMIT ?",
+                               [CHANGES_LISTED]))
+    users_changed = con.execute("SELECT count(*) FROM changes_users").fetchone()[0]
+    return doc, {"document": parse_item(doc), "note": note, "requests": requests, "discrepancies": discrepancies,
+                 "users": users, "users_changed": users_changed, "listed": CHANGES_LISTED}
+
+
 def long_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Request and user ids too long to encode as a file name (over 150 bytes): few, if any."""
     rows = con.execute("SELECT id FROM api_requests WHERE octet_length(encode(id)) > 150 UNION "

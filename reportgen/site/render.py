@@ -327,6 +327,9 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
             {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
             for k, summary in worker.discrepancies.items()],
             largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)])
+        changes_json, changes = pages.changes(con)
+        writer.write(urls.API_CHANGES, changes_json)
+        worker.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
         worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
                     examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
         worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))

@@ -79,8 +79,10 @@ def environment(timezone: str) -> jinja2.Environment:
 
 def text_environment() -> jinja2.Environment:
     """For plain-text templates (the e-mail's Markdown): no HTML escaping, still strict."""
+    # block tags take their whole line, so a loop inside a Markdown table leaves no blank line
+    # (which would end the table)
     return jinja2.Environment(loader=_loader(), undefined=jinja2.StrictUndefined, autoescape=False,
-                              keep_trailing_newline=True)
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 
 MONEY_PLACES = 6  # the fewest decimals an amount has in a list, table or comparison

@@ -52,6 +52,7 @@ def id_from_stem(stem: str, long_ids: dict[str, str] | None = None) -> str:
 # --- JSON API -------------------------------------------------------------------------------
 
 META = "api/meta.json"
+API_CHANGES = "api/changes.json"
 MANIFEST = "manifest.sha256"
 
 
@@ -81,6 +82,7 @@ INDEX = "index.html"
 STYLESHEET = "assets/style.css"
 HELP = "help.html"
 API_DOCS = "api.html"
+CHANGES = "changes.html"
 DISCREPANCIES = "discrepancies/index.html"
 QUALITY = "quality/index.html"
 
