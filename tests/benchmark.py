@@ -39,6 +39,7 @@ counts = snapshot.take_snapshot(config, open_source(source), db, "bench", "2026-
 times["snapshot"] = time.perf_counter() - t
 t = time.perf_counter()
 analyse(config, db)
+changes.compare_in_build(db, "bench", changes.Previous(None, None))
 times["analysis"] = time.perf_counter() - t
 rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()

@@ -215,3 +215,35 @@ def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = 
         sources = s.pop("sources")
         s["source"] = sources.pop() if len(sources) == 1 and sources <= {"usage", "inference", "mixed"} else "mixed"
     return ref
+
+
+def call_flags(request: dict, call: dict) -> list[str]:
+    """A call that does not look like its request's (README, "Likely causes"), flags in order."""
+    flags = []
+    if call["user_id"] is not None and call["user_id"] != request["user_id"]:
+        flags.append("other_user")
+    if abs((call["created_at"] - request["created_at"]).total_seconds()) > 3600:
+        flags.append("far_from_request")
+    return flags
+
+
+def likely_cause(request: dict, calls: list[dict]) -> str | None:
+    """The first rule of help.md's "Likely causes" that holds, for a tokens or price discrepancy."""
+    kinds = request["discrepancies"]
+    if "tokens" not in kinds and "price" not in kinds:
+        return None
+    flags = [flag for call in calls for flag in call_flags(request, call)]
+    if "other_user" in flags:
+        return "other_user"
+    if "far_from_request" in flags:
+        return "far_call"
+    if "tokens" in kinds:
+        d = {c: request["difference"][c] or 0 for c in TOKENS}
+        if d["input_tokens"] == 0 and d["output_tokens"] == 0:
+            return "cache_only"
+        if all(v >= 0 for v in d.values()):
+            return "missing_calls"
+        if all(v <= 0 for v in d.values()):
+            return "extra_calls"
+        return "mixed_tokens"
+    return "pricing"

@@ -32,6 +32,21 @@ DISCREPANCY_SIZES = {
     "no_calls": "usage price charged with no inference call behind it",
     "orphan": "inference price spent with no usage row",
 }
+# the likely cause of a tokens or price discrepancy (sql/analysis/request_causes.sql), in words
+CAUSES = {
+    "other_user": "a call made for another user",
+    "far_call": "a call more than an hour away from the request",
+    "cache_only": "only the cache token columns differ",
+    "missing_calls": "calls missing: usage counts more tokens than its calls",
+    "extra_calls": "extra calls: its calls count more tokens than usage",
+    "mixed_tokens": "token counts differ in both directions",
+    "pricing": "tokens match but the price differs",
+}
+# a call that does not look like its request's (sql/analysis/api_calls.sql), in words
+CALL_FLAGS = {
+    "other_user": "made for another user",
+    "far_from_request": "more than an hour from its request",
+}
 NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
        ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
        ("Changes", urls.CHANGES),
@@ -79,6 +94,7 @@ class UserPage(PageContext):
     user: Row  # the user's summary row
     charts: list[dict]  # the user's spend and requests per day
     models: list[Row]  # models the user used: model, requests, price
+    causes: dict[str, Row]  # likely cause of the user's discrepancies -> requests, difference_price
     rows: list[Row]  # this page of the user's requests (request views), newest first
     pager: dict[str, Any]  # pages of the user's requests
 
@@ -114,6 +130,9 @@ class DiscrepanciesPage(PageContext):
     template: ClassVar[str] = "discrepancies.html"
     kinds: list[Row]  # per discrepancy kind: kind, description, requests, size (its total), size_label, net
     largest: list[Row]  # the request views with the largest price differences, largest first
+    causes: dict[str, Row]  # likely cause -> requests, difference_price (net), over all requests
+    by_model: list[Row]  # model_summary rows with a discrepancy: discrepancies, over/under, causes (cause -> counts)
+    by_day: list[Row]  # days with a discrepancy: day, requests, discrepancies, over/under, causes
 
 
 @dataclass(frozen=True, kw_only=True)

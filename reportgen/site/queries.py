@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby, islice
 from typing import Any
@@ -60,6 +61,12 @@ def page_items_json(con: duckdb.DuckDBPyConnection, name: str, start: int, stop:
     return [row[0] for row in rows.fetchall()]
 
 
+def call_rows(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[dict[str, Any]]:
+    """Calls start..stop-1 of the calls list, parsed, each with its flags (for the HTML list)."""
+    rows = con.execute("SELECT item, flags FROM api_calls WHERE n >= ? AND n < ? ORDER BY n", [start, stop])
+    return [{**parse_item(item), "flags": flags} for item, flags in rows.fetchall()]
+
+
 def envelope_json(page: Page, items_json: list[str]) -> str:
     """The API's page envelope, joined as text so the items' exact decimals are kept."""
     return (f'{{"page":{page.number},"pages":{page.pages},"total":{page.total},"items":['
@@ -70,32 +77,54 @@ def envelope_json(page: Page, items_json: list[str]) -> str:
 # or a list of them within a range: either way DuckDB reads only the row groups of api_calls
 # whose request_n can match (min/max pruning), so a page costs the same at 10k and 1M requests.
 _CALL_LISTS = """
-    SELECT request_n, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']'
+    SELECT request_n, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']',
+           list(flags ORDER BY created_at, id)
     FROM api_calls WHERE request_n >= $lo AND request_n < $hi {also} GROUP BY request_n"""
 _REQUESTS = """
-    SELECT n, id, item::VARCHAR, calls_head FROM api_requests WHERE n >= $lo AND n < $hi {also}"""
+    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause
+    FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n
+    WHERE a.n >= $lo AND a.n < $hi {also}"""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One request as the API writes it (its document and its by-usage document), with what the
+    pages show beside it: the likely cause of its discrepancy, and each call's flags."""
+    id: str
+    request_doc: str
+    calls_doc: str
+    cause: str | None
+    call_flags: list[list[str]]
+
+    def parsed(self) -> dict[str, Any]:
+        """The request document parsed, its calls carrying their `flags` and itself its `cause`."""
+        doc = parse_item(self.request_doc)
+        for call, flags in zip(doc["calls"], self.call_flags):
+            call["flags"] = flags
+        doc["cause"] = self.cause
+        return doc
 
 
 def _documents(con: duckdb.DuckDBPyConnection, ns: list[int] | None, lo: int,
-               hi: int) -> dict[int, tuple[str, str, str]]:
-    """request n -> (id, request document, by-usage document) for requests lo <= n < hi (only
-    those in `ns` when given)."""
+               hi: int) -> dict[int, Document]:
+    """request n -> its Document, for requests lo <= n < hi (only those in `ns` when given)."""
     # a literal IN list (of integers) is what DuckDB pushes into the scan as a row-group filter;
     # a list parameter would be a join over the whole table
     also = "AND {0} IN (" + ",".join(str(int(n)) for n in ns) + ")" if ns is not None else ""
     params = {"lo": lo, "hi": hi}
-    calls = dict(con.execute(_CALL_LISTS.format(also=also.format("request_n")), params).fetchall())
+    calls = {n: (text, flags) for n, text, flags in
+             con.execute(_CALL_LISTS.format(also=also.format("request_n")), params).fetchall()}
     docs = {}
-    for n, request_id, item, calls_head in con.execute(_REQUESTS.format(also=also.format("n")), params).fetchall():
-        call_list = calls.get(n, "[]")
-        docs[n] = (request_id, f'{item[:-1]},"calls":{call_list}}}', f'{calls_head},"items":{call_list}}}')
+    for n, request_id, item, calls_head, cause in con.execute(_REQUESTS.format(also=also.format("a.n")),
+                                                              params).fetchall():
+        call_list, flags = calls.get(n, ("[]", []))
+        docs[n] = Document(request_id, f'{item[:-1]},"calls":{call_list}}}', f'{calls_head},"items":{call_list}}}',
+                           cause, flags)
     return docs
 
 
-def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int,
-                      batch: int = 500) -> Iterator[tuple[str, str, str]]:
-    """(request id, request document, by-usage document) for requests start..stop-1, in order,
-    a batch at a time."""
+def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, batch: int = 500) -> Iterator[Document]:
+    """The Documents of requests start..stop-1, in order, a batch at a time."""
     for lo in range(start, stop, batch):
         hi = min(lo + batch, stop)
         docs = _documents(con, None, lo, hi)
@@ -104,7 +133,7 @@ def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int,
 
 def request_docs_of_list(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[dict[str, Any]]:
     """Requests start..stop-1 of the requests list, each with its calls, for the HTML list."""
-    return [parse_item(doc) for _, doc, _ in request_documents(con, start, stop)]
+    return [doc.parsed() for doc in request_documents(con, start, stop)]
 
 
 def requests_by_n(con: duckdb.DuckDBPyConnection, ns: list[int]) -> list[dict[str, Any]]:
@@ -112,7 +141,7 @@ def requests_by_n(con: duckdb.DuckDBPyConnection, ns: list[int]) -> list[dict[st
     if not ns:
         return []
     docs = _documents(con, ns, min(ns), max(ns) + 1)
-    return [parse_item(docs[n][1]) for n in ns]
+    return [docs[n].parsed() for n in ns]
 
 
 def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -227,6 +256,24 @@ def headline(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def daily(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return _dicts(con.execute("SELECT day::VARCHAR AS day, requests, price FROM daily ORDER BY day"))
+
+
+def daily_differences(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Days with a discrepancy: requests with one, and the price differences split by sign."""
+    return _dicts(con.execute("SELECT day::VARCHAR AS day, requests, discrepancies, usage_over_inference, "
+                              "usage_under_inference FROM daily WHERE discrepancies > 0 ORDER BY day"))
+
+
+def causes(con: duckdb.DuckDBPyConnection, dimension: str = "all", keys: list[str] | None = None) -> dict:
+    """Likely causes counted: key (None for 'all') -> {cause: {requests, difference_price}}, for
+    one dimension (all, user, model, day), only `keys` when given."""
+    rows = con.execute("SELECT key, cause, requests, difference_price FROM causes_by WHERE dimension = ? "
+                       "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], key)) ORDER BY key, cause",
+                       [dimension, keys, keys]).fetchall()
+    found: dict = {}
+    for key, cause, requests, difference in rows:
+        found.setdefault(key, {})[cause] = {"requests": requests, "difference_price": difference}
+    return found
 
 
 def models(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

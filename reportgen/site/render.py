@@ -126,6 +126,8 @@ class Worker:
         docs = None
         if task.name == "requests":
             docs = [request_view(d) for d in pages.request_docs_of_list(self.con, task.start, task.stop)]
+        elif task.name == "calls":
+            docs = pages.call_rows(self.con, task.start, task.stop)
         for page in task.pages:
             a, b = page.start - task.start, page.stop - task.start
             if api_path:
@@ -137,18 +139,19 @@ class Worker:
         exports.write_export(self.con, writer, task.name)
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
-        for request_id, request_doc, calls_doc in pages.request_documents(self.con, task.start, task.stop):
-            writer.write(urls.api_request(request_id), request_doc)
-            writer.write(urls.api_calls_by_usage(request_id), calls_doc)
-            request = request_view(pages.parse_item(request_doc))
-            self.html(writer, contexts.RequestPage, urls.request(request_id), request=request)
-            self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(request_id), request=request)
+        for doc in pages.request_documents(self.con, task.start, task.stop):
+            writer.write(urls.api_request(doc.id), doc.request_doc)
+            writer.write(urls.api_calls_by_usage(doc.id), doc.calls_doc)
+            request = request_view(doc.parsed())
+            self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request)
+            self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request)
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
         size = self.settings.page_size
         user_ids = pages.user_ids(self.con, task.start, task.stop)
         daily = pages.user_daily(self.con, user_ids)
         models_of = pages.user_models(self.con, user_ids)
+        causes_of = pages.causes(self.con, "user", user_ids)
         for user, total, request_pages in pages.users_with_requests(self.con, task.start, task.stop, size):
             uid = user["user_id"]
             chart = _daily_charts(daily.get(uid, []))
@@ -156,7 +159,8 @@ class Worker:
             path_of = functools.partial(urls.user, uid)
             for page, requests in zip(make_pages(total, size), _at_least_one(request_pages)):
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
-                          models=models, rows=[request_view(r) for r in requests], pager=contexts.pager(page, path_of))
+                          models=models, causes=causes_of.get(uid, {}), rows=[request_view(r) for r in requests],
+                          pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
         requests = [request_view(r) for r in pages.discrepancy_requests(self.con, task.name, task.start, task.stop)]
@@ -326,7 +330,10 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
             {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
             for k, summary in worker.discrepancies.items()],
-            largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)])
+            largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)],
+            causes=pages.causes(con).get(None, {}),
+            by_model=_with_causes(pages.models(con), "model", pages.causes(con, "model")),
+            by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")))
         changes_json, changes = pages.changes(con)
         writer.write(urls.API_CHANGES, changes_json)
         worker.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
@@ -337,6 +344,11 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         return writer.count, writer.take_manifest()
     finally:
         worker.close()
+
+
+def _with_causes(rows: list[dict], key: str, causes: dict) -> list[dict]:
+    """The rows that have a discrepancy, each with its likely causes counted."""
+    return [{**row, "causes": causes.get(row[key], {})} for row in rows if row["discrepancies"]]
 
 
 def _daily_charts(points: list[dict]) -> list[dict]:

@@ -19,7 +19,7 @@ import jinja2
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
-from . import urls
+from . import contexts, urls
 
 TEMPLATES_PACKAGE = "reportgen.templates"
 
@@ -72,6 +72,9 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["count"] = format_count
     env.filters["signed_count"] = format_signed_count
     env.filters["when"] = lambda iso: format_time(iso, zone)
+    env.filters["cause"] = contexts.CAUSES.__getitem__
+    env.filters["call_flag"] = contexts.CALL_FLAGS.__getitem__
+    env.globals["cause_order"] = tuple(contexts.CAUSES)
     env.globals["link"] = urls.link
     env.globals["urls"] = urls
     return env
@@ -180,7 +183,7 @@ class _SafeLinks(Treeprocessor):
 def markdown_html(text: str) -> str:
     """Operator-written Markdown (help, --notes) -> HTML. Raw HTML in it is escaped, not passed
     on, and only http(s), mailto and relative links survive."""
-    md = markdown.Markdown(extensions=["tables", "fenced_code"])
+    md = markdown.Markdown(extensions=["tables", "fenced_code", "toc"])  # toc: headings get ids to link to
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
