@@ -72,6 +72,7 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["count"] = format_count
     env.filters["signed_count"] = format_signed_count
     env.filters["when"] = lambda iso: format_time(iso, zone)
+    env.filters["day"] = lambda iso: format_time(iso, zone)[:10] if iso else "—"
     env.filters["cause"] = contexts.CAUSES.__getitem__
     env.filters["call_flag"] = contexts.CALL_FLAGS.__getitem__
     env.globals["cause_order"] = tuple(contexts.CAUSES)
