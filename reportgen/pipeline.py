@@ -102,15 +102,18 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     log.info("analysing")
     analyse(config, db_path, report_window)
     log.info("comparing with the previous snapshot %s", previous.snapshot_id or "(none)")
-    if note := changes.compare_in_build(db_path, snapshot_id, previous):
-        log.info("%s", note)
+    comparison = changes.compare_in_build(db_path, snapshot_id, previous, render.render_key(config))
+    if comparison.note:
+        log.info("%s", comparison.note)
+    log.info("%d requests' files can be linked from the previous snapshot", comparison.shared)
     stop_here("render")
     log.info("rendering")
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None
-    stats = render.render_site(config, db_path, staging, workers or render.default_workers(), progress, notes)
+    stats = render.render_site(config, db_path, staging, workers or render.default_workers(), progress, notes,
+                               previous.folder if comparison.shared else None)
     files = stats.files
-    log.info("rendered %d files in %d tasks; largest render process %.0f MB", files, stats.tasks,
-             stats.worker_rss_mb)
+    log.info("rendered %d files in %d tasks (%d of them linked from the previous snapshot); largest render "
+             "process %.0f MB", files, stats.tasks, stats.linked, stats.worker_rss_mb)
     manifest.add_file(staging, SNAPSHOT_DB)
     manifest.check_complete(staging)
     stop_here("before-rename")

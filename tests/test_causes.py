@@ -5,6 +5,7 @@ tokens or price discrepancy, computed in SQL, against the rules written again in
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -121,3 +122,31 @@ def test_causes_and_flags_are_shown_in_words(tmp_path, config_for):
                       "token counts differ in both directions": "1", "tokens match but the price differs": "1"}
     user = BeautifulSoup((site / urls.user("alice")).read_text(encoding="utf-8"), "html.parser")
     assert len(user.select("table.causes tbody tr")) == 7
+
+
+def test_over_and_under_per_model_and_per_day_match_the_reference(tmp_path):
+    """model_summary and daily split each price difference by sign, as user_summary does."""
+    usage, calls = [], []
+    plan = [("a", "gpt-4o", "2026-10-01T10:00:00Z", "1.5", "1"), ("b", "gpt-4o", "2026-10-01T23:59:00Z", "0.5", "1"),
+            ("c", "mini", "2026-10-02T00:01:00Z", "2.25", "2"), ("d", "mini", "2026-10-02T08:00:00Z", "1", "1"),
+            ("e", "gpt-4o", "2026-10-03T08:00:00Z", None, "4")]
+    for rid, model, at, usage_price, call_price in plan:
+        usage.append(usage_row(rid, at, "alice", model=model, price=usage_price))
+        calls.append(call_row(f"{rid}-0", rid, at, user_id="alice", model=model, price=call_price))
+    con = analysed_snapshot(tmp_path, usage, calls)
+    ref = compute(usage, calls)
+    model_of = {rid: model for rid, model, *_ in plan}
+    expected_models: dict = {}
+    expected_days: dict = {}
+    for rid, r in ref.requests.items():
+        difference = r["difference"]["price"] or 0
+        for table, key in ((expected_models, model_of[rid]), (expected_days, r["created_at"].date().isoformat())):
+            over, under, flagged = table.get(key, (0, 0, 0))
+            table[key] = (over + max(difference, 0), under + max(-difference, 0), flagged + bool(r["discrepancies"]))
+    got_models = {r["model"]: (r["usage_over_inference"], r["usage_under_inference"], r["discrepancies"])
+                  for r in rows(con, "SELECT * FROM model_summary")}
+    got_days = {r["day"]: (r["usage_over_inference"], r["usage_under_inference"], r["discrepancies"])
+                for r in rows(con, "SELECT day::VARCHAR AS day, * EXCLUDE (day) FROM daily")}
+    assert got_models == expected_models
+    assert got_days == expected_days
+    assert got_models["gpt-4o"][:2] == (Decimal("0.5"), Decimal("0.5"))  # not netted to zero

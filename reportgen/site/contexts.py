@@ -64,6 +64,9 @@ class PageContext:
     meta: dict[str, Any]  # api/meta.json's content: provenance for the footer, tables' row counts
     path: str  # this page's output path; every link on it is made relative to it
     nav: tuple[tuple[str, str], ...] = NAV  # (label, output path) of each section in the header
+    # on a request's own pages: the snapshot since which they are unchanged, named in a footer
+    # that carries nothing else of this snapshot, so that the next snapshot can share the files
+    since: str | None = None
 
     def variables(self) -> dict[str, Any]:
         """The fields as template variables (shallow: rows are not copied)."""

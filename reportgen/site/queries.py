@@ -81,8 +81,8 @@ _CALL_LISTS = """
            list(flags ORDER BY created_at, id)
     FROM api_calls WHERE request_n >= $lo AND request_n < $hi {also} GROUP BY request_n"""
 _REQUESTS = """
-    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause
-    FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n
+    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, f.since
+    FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n LEFT JOIN request_files f ON f.n = a.n
     WHERE a.n >= $lo AND a.n < $hi {also}"""
 
 
@@ -95,6 +95,7 @@ class Document:
     calls_doc: str
     cause: str | None
     call_flags: list[list[str]]
+    since: str  # the snapshot whose files of this request are what would be rendered now
 
     def parsed(self) -> dict[str, Any]:
         """The request document parsed, its calls carrying their `flags` and itself its `cause`."""
@@ -115,20 +116,31 @@ def _documents(con: duckdb.DuckDBPyConnection, ns: list[int] | None, lo: int,
     calls = {n: (text, flags) for n, text, flags in
              con.execute(_CALL_LISTS.format(also=also.format("request_n")), params).fetchall()}
     docs = {}
-    for n, request_id, item, calls_head, cause in con.execute(_REQUESTS.format(also=also.format("a.n")),
-                                                              params).fetchall():
+    for n, request_id, item, calls_head, cause, since in con.execute(_REQUESTS.format(also=also.format("a.n")),
+                                                                     params).fetchall():
         call_list, flags = calls.get(n, ("[]", []))
         docs[n] = Document(request_id, f'{item[:-1]},"calls":{call_list}}}', f'{calls_head},"items":{call_list}}}',
-                           cause, flags)
+                           cause, flags, since)
     return docs
 
 
-def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, batch: int = 500) -> Iterator[Document]:
-    """The Documents of requests start..stop-1, in order, a batch at a time."""
+def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, batch: int = 500,
+                      skip: frozenset[int] = frozenset()) -> Iterator[Document]:
+    """The Documents of requests start..stop-1 (but those in `skip`), in order, a batch at a time."""
     for lo in range(start, stop, batch):
         hi = min(lo + batch, stop)
-        docs = _documents(con, None, lo, hi)
+        wanted = [n for n in range(lo, hi) if n not in skip] if skip else None
+        if wanted == []:
+            continue
+        docs = _documents(con, wanted, lo, hi)
         yield from (docs[n] for n in range(lo, hi) if n in docs)
+
+
+def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int, current: str) -> list[tuple[int, str]]:
+    """(n, id) of requests start..stop-1 whose own files the previous snapshot has as they would
+    be rendered now (request_files.since is not this snapshot)."""
+    return con.execute("SELECT n, id FROM request_files WHERE n >= ? AND n < ? AND since <> ? ORDER BY n",
+                       [start, stop, current]).fetchall()
 
 
 def request_docs_of_list(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import hashlib
 import json
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..config import Config
 from ..crashpoints import stop_here
 from ..ingest.connection import connect
@@ -33,6 +35,7 @@ from .templating import (
     format_usd_cents,
     markdown_html,
     read_template,
+    template_names,
     usd_places,
 )
 from .writer import OutputError, SiteWriter
@@ -59,6 +62,7 @@ class RenderSettings:
     timezone: str
     title: str
     notes: str | None = None  # operator's Markdown for the index page
+    previous_root: str | None = None  # the previous snapshot's folder, to link unchanged files from
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class TaskResult:
     files: int
     manifest: str
     rss_mb: float
+    linked: int = 0  # of files, how many were hard-linked from the previous snapshot
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class RenderStats:
     files: int
     tasks: int
     worker_rss_mb: float  # the largest resident size a render process had after a task
+    linked: int = 0  # of files, how many were hard-linked from the previous snapshot
 
 
 def current_rss_mb() -> float:
@@ -118,7 +124,7 @@ class Worker:
         """Write one task's files; returns how many, their manifest lines and this process's RSS."""
         writer = SiteWriter(Path(self.settings.root))
         getattr(self, f"_{task.kind}")(writer, task)
-        return TaskResult(writer.count, writer.take_manifest(), current_rss_mb())
+        return TaskResult(writer.count, writer.take_manifest(), current_rss_mb(), writer.linked)
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
         api_path, html_path, page_type = LIST_OUTPUTS[task.name]
@@ -139,12 +145,25 @@ class Worker:
         exports.write_export(self.con, writer, task.name)
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
-        for doc in pages.request_documents(self.con, task.start, task.stop):
+        linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
+        for doc in pages.request_documents(self.con, task.start, task.stop, skip=linked):
             writer.write(urls.api_request(doc.id), doc.request_doc)
             writer.write(urls.api_calls_by_usage(doc.id), doc.calls_doc)
             request = request_view(doc.parsed())
-            self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request)
-            self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request)
+            since = doc.since or self.meta["snapshot_id"]
+            self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
+            self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
+
+    def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[int]:
+        """Hard-link the own files of requests unchanged since the previous snapshot; yields the
+        n of each request so linked (one whose files are not all there is rendered instead)."""
+        previous = Path(self.settings.previous_root)
+        for n, request_id in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
+            paths = request_files(request_id)
+            if all((previous / p).is_file() for p in paths):
+                for p in paths:
+                    writer.link(p, previous)
+                yield n
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
         size = self.settings.page_size
@@ -170,6 +189,21 @@ class Worker:
                       description=contexts.DISCREPANCY_KINDS[task.name], summary=self.discrepancies[task.name],
                       rows=requests[page.start - task.start:page.stop - task.start],
                       pager=contexts.pager(page, path_of))
+
+
+def request_files(request_id: str) -> tuple[str, ...]:
+    """The files that belong to one request alone (shared between snapshots while it is unchanged)."""
+    return (urls.api_request(request_id), urls.api_calls_by_usage(request_id), urls.request(request_id),
+            urls.calls_by_usage(request_id))
+
+
+def render_key(config: Config) -> str:
+    """What a request's own files depend on besides its data: tool version, templates, title and
+    time zone (the source and tolerance are added from the snapshot, sql/changes/request_files.sql)."""
+    digest = hashlib.sha256(f"{__version__}\0{config.title}\0{config.timezone}".encode())
+    for name in sorted(template_names()):
+        digest.update(f"\0{name}\0{read_template(name)}".encode())
+    return digest.hexdigest()
 
 
 def _at_least_one(request_pages: Iterable[list[dict]]) -> Iterable[list[dict]]:
@@ -249,26 +283,27 @@ def die_with_parent(parent: int) -> None:
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
                 progress: Callable[[int], Callable[[int], Any]] | None = None,
-                notes: str | None = None) -> RenderStats:
+                notes: str | None = None, previous_root: Path | None = None) -> RenderStats:
     """Write the whole site for the snapshot at `db_path` into `root`, and its manifest (the
     sha256 of every file written). `progress(task count)` returns a callback advanced per task."""
-    settings = _settings(config, db_path, root, notes)
+    settings = _settings(config, db_path, root, notes, previous_root)
     tasks = plan(settings)
     on_progress = progress(len(tasks)) if progress else None
-    peak = 0.0
+    peak, linked = 0.0, 0
     manifest = _Manifest(root / urls.MANIFEST)
     try:
         written, lines = _write_front_pages(settings)
         manifest.append(lines)
         for result in _run_tasks(settings, tasks, workers):
             written += result.files
+            linked += result.linked
             peak = max(peak, result.rss_mb)
             manifest.append(result.manifest)
             if on_progress:
                 on_progress(1)
     finally:
         manifest.close()
-    return RenderStats(written, len(tasks), peak)
+    return RenderStats(written, len(tasks), peak, linked)
 
 
 class _Manifest:
@@ -291,8 +326,10 @@ class _Manifest:
         self._guard(self.file.close)
 
 
-def _settings(config: Config, db_path: Path, root: Path, notes: str | None) -> RenderSettings:
-    return RenderSettings(str(db_path), str(root), config.page_size, config.timezone, config.title, notes)
+def _settings(config: Config, db_path: Path, root: Path, notes: str | None,
+              previous_root: Path | None = None) -> RenderSettings:
+    return RenderSettings(str(db_path), str(root), config.page_size, config.timezone, config.title, notes,
+                          str(previous_root) if previous_root else None)
 
 
 def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[TaskResult]:

@@ -1,10 +1,13 @@
 """Writes a site's files below one root: never outside it, never the same path twice, and a
-gzipped copy of every text file for servers that serve precompressed files."""
+gzipped copy of every text file for servers that serve precompressed files; or hard-links an
+unchanged file from the previous snapshot. A linked file is shared with that snapshot, so
+nothing here ever opens an existing file for writing."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +28,7 @@ class SiteWriter:
         self.gzip_copies = gzip_copies
         self._made: set[Path] = set()
         self.count = 0
+        self.linked = 0  # of count, how many were hard-linked from a previous snapshot
         self.manifest: list[str] = []  # sha256sum lines of what was written
 
     def _path(self, relative: str) -> Path:
@@ -74,6 +78,37 @@ class SiteWriter:
         self.count += 1
         # hashed while in memory: re-reading a million files for the manifest doubled the build
         self.manifest.append(f"{hashlib.sha256(data).hexdigest()}  {relative}\n")
+
+    def link(self, relative: str, source_root: Path) -> bool:
+        """Hard-link `relative` (and its .gz twin, if it has one there) from another snapshot's
+        folder instead of writing it, as rsync --link-dest does. False, with nothing linked,
+        when the source is missing; the caller then writes the file itself."""
+        path = self._path(relative)
+        source = source_root / relative
+        twin = source.with_name(source.name + ".gz")
+        try:
+            os.link(source, path)
+        except FileNotFoundError:
+            return False
+        except FileExistsError:
+            raise OutputError(f"refusing to write {relative} twice") from None
+        except OSError as e:
+            raise OutputError(f"cannot link {path}: {e.strerror}") from None
+        self._linked(path, relative)
+        if twin.exists():
+            gz = path.with_name(path.name + ".gz")
+            try:
+                os.link(twin, gz)
+            except OSError as e:
+                raise OutputError(f"cannot link {gz}: {e.strerror}") from None
+            self._linked(gz, relative + ".gz")
+        return True
+
+    def _linked(self, path: Path, relative: str) -> None:
+        with open(path, "rb") as f:
+            self.manifest.append(f"{hashlib.sha256(f.read()).hexdigest()}  {relative}\n")
+        self.count += 1
+        self.linked += 1
 
     def take_manifest(self) -> str:
         lines, self.manifest = self.manifest, []

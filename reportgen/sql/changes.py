@@ -6,6 +6,7 @@ into it), and by `reportgen diff` on any two published snapshots (in memory, wri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ from ..ingest.connection import SNAPSHOT_DB, connect, writing
 from . import run_stage
 
 KEYS = "request_keys"
+FILES = "request_files"
 
 
 class NotComparable(Exception):
@@ -27,18 +29,33 @@ class Previous:
     folder: Path | None
 
 
-def compare_in_build(db_path: Path, current_id: str, previous: Previous) -> str | None:
-    """Write the comparison of the snapshot at db_path with `previous` into db_path. Returns why
-    there is no comparison (first build, pruned, older version), or None when there is one; the
-    reason is also kept in api_changes.note for the page."""
+@dataclass(frozen=True)
+class Comparison:
+    note: str | None  # why there is no comparison (first build, pruned, older version), or None
+    shared: int  # requests whose own files the previous snapshot has as they would be rendered now
+
+
+def compare_in_build(db_path: Path, current_id: str, previous: Previous, render_key: str = "") -> Comparison:
+    """Write the comparison of the snapshot at db_path with `previous` into db_path (the changes_*
+    tables, api_changes, whose `note` the page shows), and request_files: which requests' files
+    can be linked from the previous snapshot (`render_key` names what else the files depend on)."""
     with writing(db_path):
         con = connect(db_path)
         try:
             note = _attach_previous(con, previous)
             con.execute(f"CREATE OR REPLACE TEMP VIEW cur_keys AS SELECT * FROM main.{KEYS}")
             _run(con, current_id, None if note else previous.snapshot_id, note)
+            has_files = not note and con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' AND table_name = ?",
+                [FILES]).fetchone()[0]
+            con.execute("CREATE OR REPLACE TEMP VIEW prev_files AS " + (
+                f"SELECT id, file_key, since FROM prev.{FILES}" if has_files else
+                "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS file_key, NULL::VARCHAR AS since WHERE false"))
+            con.execute("SET VARIABLE render_key = ?", [render_key])
+            con.execute((resources.files(__package__) / "changes" / "request_files.sql").read_text(encoding="utf-8"))
+            shared = con.execute("SELECT count(*) FROM request_files WHERE since <> ?", [current_id]).fetchone()[0]
             con.execute("CHECKPOINT")
-            return note
+            return Comparison(note, shared)
         finally:
             con.close()
 
