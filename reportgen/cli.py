@@ -226,7 +226,8 @@ config_option = click.option("--config", "config_path", type=click.Path(dir_okay
 @main.command()
 @config_option
 @out_option
-@click.option("--list", "list_", is_flag=True, help="List the snapshots, marking the one latest points to.")
+@click.option("--list", "list_", is_flag=True, help="List the snapshots, marking the one latest points to, with "
+              "the disk each holds alone and shares with others by hard link.")
 @click.option("--rollback", is_flag=True, help="Point latest at the snapshot before the current one.")
 @click.option("--to", "to_id", metavar="SNAPSHOT_ID", help="Point latest at this snapshot.")
 @click.option("--wait", type=float, default=0, show_default=True, help="Seconds to wait for a running build.")
@@ -242,7 +243,9 @@ def publish(config_path: Path | None, out: Path | None, list_: bool, rollback: b
     if list_:
         current = publishing.latest_id(config.out)
         for snapshot_id in publishing.snapshot_ids(config.out):
-            click.echo(f"{'*' if snapshot_id == current else ' '} {snapshot_id}")
+            own, shared = publishing.disk_use(config.out / publishing.SNAPSHOTS / snapshot_id)
+            click.echo(f"{'*' if snapshot_id == current else ' '} {snapshot_id}  "
+                       f"{own / 2**20:,.1f} MB own, {shared / 2**20:,.1f} MB shared")
         return
     with publishing.build_lock(config.out, wait):
         target = to_id or publishing.previous_id(config.out)

@@ -10,10 +10,15 @@ Each build runs in a child process so its peak RSS (and its render workers') is 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench-data"
@@ -56,6 +61,83 @@ print(json.dumps({"times": times, "files": files, "rows": sum(c.rows_read for c 
 """
 
 
+# Two builds with the pipeline, as cron runs them: the full one, then one after 1 % new rows.
+INCREMENTAL = r"""
+import json, os, sys, time
+from pathlib import Path
+from reportgen.config import load_config
+from reportgen.pipeline import build
+out = Path(sys.argv[3])
+times = []
+for source in sys.argv[1:3]:
+    t = time.perf_counter()
+    result = build(load_config(None, {"source": source, "out": out, "keep": 10}))
+    times.append(time.perf_counter() - t)
+full, new = sorted((out / "snapshots").iterdir())
+def disk(folder, own_only):
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
+               and (not own_only or p.stat().st_nlink == 1))
+print(json.dumps({"full": times[0], "incremental": times[1], "full_disk": disk(full, False),
+                  "incremental_disk": disk(new, True)}))
+"""
+
+
+def with_new_rows(source: Path) -> Path:
+    """A copy of a demo source with 1 % more requests (copies of every 100th, with their calls
+    under new ids): what a nightly build sees. Same file name in another folder, as the source's
+    name is part of every page's provenance."""
+    target = source.parent / "plus1pct" / source.name
+    if target.exists():
+        return target
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(source, target)
+    if source.suffix == ".db":
+        con = sqlite3.connect(target)
+        with con:
+            con.execute("CREATE TEMP TABLE picked AS SELECT id FROM usage WHERE rowid % 100 = 0 AND id IS NOT NULL")
+            con.execute("INSERT INTO inference_calls SELECT 'new-' || id, 'new-' || usage_id, created_at, user_id, "
+                        "model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, price "
+                        "FROM inference_calls WHERE usage_id IN (SELECT id FROM picked)")
+            con.execute("INSERT INTO usage SELECT 'new-' || id, created_at, user_id, handle, model, input_tokens, "
+                        "output_tokens, cache_read_tokens, cache_write_tokens, price FROM usage "
+                        "WHERE id IN (SELECT id FROM picked)")
+        con.close()
+    else:
+        con = duckdb.connect(str(target))
+        con.execute("CREATE TEMP TABLE picked AS SELECT id FROM usage WHERE hash(id) % 100 = 0 AND id IS NOT NULL")
+        con.execute("INSERT INTO inference_calls SELECT id + 1000000000000, 'new-' || usage_id, * EXCLUDE (id, "
+                    "usage_id) FROM inference_calls WHERE usage_id IN (SELECT id FROM picked)")
+        con.execute("INSERT INTO usage SELECT 'new-' || id, * EXCLUDE (id) FROM usage "
+                    "WHERE id IN (SELECT id FROM picked)")
+        con.close()
+    return target
+
+
+def incremental_and_naive(source: Path, url: str, reportgen_wall: float) -> str:
+    out = DATA / "out-incremental"
+    shutil.rmtree(out, ignore_errors=True)
+    plus = with_new_rows(source)
+    plus_url = url.replace(str(source), str(plus))
+    done = subprocess.run([sys.executable, "-c", INCREMENTAL, url, plus_url, str(out)], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"incremental build failed:\n{done.stderr}")
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    shutil.rmtree(out, ignore_errors=True)
+    line = (f"  incremental build after 1 % new rows: {r['incremental']:.1f} s = {r['incremental'] / r['full']:.0%} "
+            f"of a full build ({r['full']:.1f} s); new snapshot's own disk {r['incremental_disk'] / 2**20:.0f} MB = "
+            f"{r['incremental_disk'] / r['full_disk']:.0%} of a full one ({r['full_disk'] / 2**20:.0f} MB)")
+    if source.suffix == ".db":
+        naive_out = DATA / "out-naive"
+        shutil.rmtree(naive_out, ignore_errors=True)
+        naive = subprocess.run([sys.executable, str(ROOT / "tests" / "naive_renderer.py"), str(source), str(naive_out)],
+                               capture_output=True, text=True, check=True)
+        seconds = float(naive.stdout.strip())
+        shutil.rmtree(naive_out, ignore_errors=True)
+        line += (f"\n  naive one-process renderer (tests/naive_renderer.py): {seconds:.1f} s; reportgen's full build "
+                 f"is {seconds / reportgen_wall:.2f}x its speed (the issue's target: 2x)")
+    return line
+
+
 def main(sizes: list[int]) -> None:
     DATA.mkdir(exist_ok=True)
     print(f"{'requests':>9} {'rows read':>10} {'total s':>8} {'snapshot':>9} {'analysis':>9} {'render':>8} "
@@ -84,6 +166,8 @@ def main(sizes: list[int]) -> None:
               f"{result['html']:>7} {result['html'] / t['render']:>8.0f} "
               f"{result['rss_main_mb']:>16.0f}MB {result['rss_render_mb']:>16.0f}MB")
         subprocess.run(["rm", "-rf", str(out)], check=True)
+        if not os.environ.get("BENCH_SKIP_INCREMENTAL"):
+            print(incremental_and_naive(source, url, wall), flush=True)
 
 
 if __name__ == "__main__":

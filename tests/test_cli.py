@@ -229,7 +229,13 @@ def test_publish_list_rollback_and_to(published, run):
     assert run("build", "--source", source, "--out", str(out)).exit_code == 0
     second = publish.latest_id(out)
     listing = run("publish", "--out", str(out), "--list")
-    assert listing.stdout.splitlines() == [f"  {first}", f"* {second}"]
+    lines = [re.fullmatch(r"([ *]) (\S+)  ([\d.,]+) MB own, ([\d.,]+) MB shared", line).groups()
+             for line in listing.stdout.splitlines()]
+    assert [(mark, name) for mark, name, _, _ in lines] == [(" ", first), ("*", second)]
+    # the same data twice: the second snapshot shares its request's files with the first
+    assert publish.disk_use(out / "snapshots" / first)[1] > 0
+    own, shared = publish.disk_use(out / "snapshots" / second)
+    assert own > 0 and shared > 0 and float(lines[1][2]) == round(own / 2**20, 1)
     rolled = run("publish", "--out", str(out), "--rollback")
     assert rolled.exit_code == 0 and publish.latest_id(out) == first
     again = run("publish", "--out", str(out), "--rollback")

@@ -171,6 +171,21 @@ def snapshot_ids(out: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def disk_use(folder: Path) -> tuple[int, int]:
+    """(bytes only this snapshot holds, bytes it shares by hard link with other snapshots), as
+    allocated on disk. Pruning a snapshot frees its own bytes; a shared file lives on until the
+    last snapshot holding it is pruned."""
+    own = shared = 0
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            st = os.lstat(os.path.join(directory, name))
+            if st.st_nlink > 1:
+                shared += st.st_blocks * 512
+            else:
+                own += st.st_blocks * 512
+    return own, shared
+
+
 @_writes_out
 def prune(out: Path, keep: int) -> list[str]:
     """Delete all but the newest `keep` snapshots, never the one `latest` points to.

@@ -23,7 +23,7 @@ from .. import __version__
 from ..config import Config
 from ..crashpoints import stop_here
 from ..ingest.connection import connect
-from . import charts, contexts, exports, urls
+from . import charts, contexts, exports, manifests, urls
 from . import queries as pages
 from .contexts import request_view
 from .paginate import Page
@@ -43,6 +43,7 @@ from .writer import OutputError, SiteWriter
 __all__ = ["OutputError", "render_site"]
 
 PAGES_PER_TASK = 50
+LINKED_LIST = ".linked"  # the files linked from the previous snapshot, while the render runs
 REQUESTS_PER_TASK = 4000
 
 # list name -> (API page path, HTML page path, page context)
@@ -79,7 +80,7 @@ class TaskResult:
     files: int
     manifest: str
     rss_mb: float
-    linked: int = 0  # of files, how many were hard-linked from the previous snapshot
+    linked: tuple[str, ...] = ()  # of files, those hard-linked from the previous snapshot
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Worker:
         """Write one task's files; returns how many, their manifest lines and this process's RSS."""
         writer = SiteWriter(Path(self.settings.root))
         getattr(self, f"_{task.kind}")(writer, task)
-        return TaskResult(writer.count, writer.take_manifest(), current_rss_mb(), writer.linked)
+        return TaskResult(writer.count, writer.take_manifest(), current_rss_mb(), tuple(writer.take_linked()))
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
         api_path, html_path, page_type = LIST_OUTPUTS[task.name]
@@ -159,10 +160,14 @@ class Worker:
         n of each request so linked (one whose files are not all there is rendered instead)."""
         previous = Path(self.settings.previous_root)
         for n, request_id in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
-            paths = request_files(request_id)
-            if all((previous / p).is_file() for p in paths):
-                for p in paths:
-                    writer.link(p, previous)
+            done = []
+            for relative in request_files(request_id):
+                if not writer.link(relative, previous):
+                    for linked in done:
+                        writer.unlink(linked)
+                    break
+                done.append(relative)
+            else:
                 yield n
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
@@ -291,18 +296,25 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     on_progress = progress(len(tasks)) if progress else None
     peak, linked = 0.0, 0
     manifest = _Manifest(root / urls.MANIFEST)
+    linked_list = open(root / LINKED_LIST, "x", encoding="utf-8")
     try:
         written, lines = _write_front_pages(settings)
         manifest.append(lines)
         for result in _run_tasks(settings, tasks, workers):
             written += result.files
-            linked += result.linked
+            linked += len(result.linked)
+            if result.linked:
+                linked_list.write("".join(f"{p}\n" for p in result.linked))
             peak = max(peak, result.rss_mb)
             manifest.append(result.manifest)
             if on_progress:
                 on_progress(1)
     finally:
         manifest.close()
+        linked_list.close()
+    if linked:
+        manifests.copy_lines(Path(previous_root), root, root / LINKED_LIST, linked)
+    (root / LINKED_LIST).unlink()
     return RenderStats(written, len(tasks), peak, linked)
 
 

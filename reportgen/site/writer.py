@@ -28,7 +28,7 @@ class SiteWriter:
         self.gzip_copies = gzip_copies
         self._made: set[Path] = set()
         self.count = 0
-        self.linked = 0  # of count, how many were hard-linked from a previous snapshot
+        self.linked_paths: list[str] = []  # of what was counted, the files hard-linked (not in manifest)
         self.manifest: list[str] = []  # sha256sum lines of what was written
 
     def _path(self, relative: str) -> Path:
@@ -82,34 +82,42 @@ class SiteWriter:
     def link(self, relative: str, source_root: Path) -> bool:
         """Hard-link `relative` (and its .gz twin, if it has one there) from another snapshot's
         folder instead of writing it, as rsync --link-dest does. False, with nothing linked,
-        when the source is missing; the caller then writes the file itself."""
+        when the source is missing; the caller then writes the file itself. Linked files are
+        not hashed here (that would read each one back): their manifest lines are copied from
+        the source's manifest afterwards (see `linked_paths`)."""
         path = self._path(relative)
-        source = source_root / relative
-        twin = source.with_name(source.name + ".gz")
         try:
-            os.link(source, path)
+            os.link(source_root / relative, path)
         except FileNotFoundError:
             return False
         except FileExistsError:
             raise OutputError(f"refusing to write {relative} twice") from None
         except OSError as e:
             raise OutputError(f"cannot link {path}: {e.strerror}") from None
-        self._linked(path, relative)
-        if twin.exists():
-            gz = path.with_name(path.name + ".gz")
-            try:
-                os.link(twin, gz)
-            except OSError as e:
-                raise OutputError(f"cannot link {gz}: {e.strerror}") from None
-            self._linked(gz, relative + ".gz")
+        self.count += 1
+        self.linked_paths.append(relative)
+        try:
+            os.link(source_root / (relative + ".gz"), path.with_name(path.name + ".gz"))
+        except FileNotFoundError:
+            return True
+        except OSError as e:
+            raise OutputError(f"cannot link {relative}.gz: {e.strerror}") from None
+        self.count += 1
+        self.linked_paths.append(relative + ".gz")
         return True
 
-    def _linked(self, path: Path, relative: str) -> None:
-        with open(path, "rb") as f:
-            self.manifest.append(f"{hashlib.sha256(f.read()).hexdigest()}  {relative}\n")
-        self.count += 1
-        self.linked += 1
+    def unlink(self, relative: str) -> None:
+        """Take back a file this writer linked (when the rest of its group could not be)."""
+        for name in (relative, relative + ".gz"):
+            if name in self.linked_paths:
+                (self.root / name).unlink()
+                self.linked_paths.remove(name)
+                self.count -= 1
 
     def take_manifest(self) -> str:
         lines, self.manifest = self.manifest, []
         return "".join(lines)
+
+    def take_linked(self) -> list[str]:
+        linked, self.linked_paths = self.linked_paths, []
+        return linked
