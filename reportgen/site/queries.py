@@ -95,7 +95,8 @@ class Document:
     calls_doc: str
     cause: str | None
     call_flags: list[list[str]]
-    since: str  # the snapshot whose files of this request are what would be rendered now
+    since: str | None  # the snapshot whose files of this request are as they would be rendered now (None: no
+    # comparison was run, as in tests that render a bare analysis)
 
     def parsed(self) -> dict[str, Any]:
         """The request document parsed, its calls carrying their `flags` and itself its `cause`."""
