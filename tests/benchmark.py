@@ -3,6 +3,7 @@ stage, rows per second, HTML pages per second, the peak RSS of the snapshot + an
 and the largest resident size a render worker had after any of its tasks.
 
 Usage: python tests/benchmark.py [SIZE ...]     (default: 10000 100000; `make bench-large`: 1000000)
+BENCH_DIR=/dev/shm/bench puts the data and builds on a tmpfs, to measure the renderer apart from the disk.
 Sizes up to 100k use the SQLite demo (demo.generate, a Python loop with every hostile case);
 larger ones the DuckDB demo generated in SQL (demo.generate_large), whose time is printed.
 Each build runs in a child process so its peak RSS (and its render workers') is its own."""
@@ -21,7 +22,24 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "bench-data"
+# BENCH_DIR puts the sources and builds elsewhere (a tmpfs, to tell the renderer's cost from the disk's)
+DATA = Path(os.environ.get("BENCH_DIR") or ROOT / "bench-data")
+
+
+def file_creation_us(folder: Path, count: int = 2000) -> float:
+    """What creating (and writing 3 KB to) one file costs in `folder` now: the floor under every
+    page the build writes. Disks vary by more than 10x (40 us on the reference machine)."""
+    probe = folder / "fs-probe"
+    shutil.rmtree(probe, ignore_errors=True)
+    probe.mkdir()
+    data = b"x" * 3000
+    started = time.perf_counter()
+    for i in range(count):
+        with open(probe / f"{i}.html", "xb") as f:
+            f.write(data)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(probe)
+    return seconds / count * 1e6
 
 CHILD = r"""
 import json, resource, sys, time, logging
@@ -139,7 +157,8 @@ def incremental_and_naive(source: Path, url: str, reportgen_wall: float) -> str:
 
 
 def main(sizes: list[int]) -> None:
-    DATA.mkdir(exist_ok=True)
+    DATA.mkdir(parents=True, exist_ok=True)
+    print(f"in {DATA}: creating a 3 KB file takes {file_creation_us(DATA):.0f} us here")
     print(f"{'requests':>9} {'rows read':>10} {'total s':>8} {'snapshot':>9} {'analysis':>9} {'render':>8} "
           f"{'manifest':>9} {'rows/s':>8} {'files':>8} {'pages':>7} {'pages/s':>8} "
           f"{'RSS snap+analysis':>18} {'RSS render worker':>18}")

@@ -172,3 +172,31 @@ def test_control_characters_from_the_data_are_shown_not_written(tmp_path, config
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), page
     assert "nul\\x00esc\\x1b[31mbell" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_requests_comparison_and_calls_are_the_same_on_every_page_that_shows_them(tmp_path, config_for):
+    """They are rendered once per request (site/fragments.py) by one process and pasted by others
+    (user pages run in a second phase, from the store): each page shows the request's own."""
+    usage = [usage_row(f"r{i}", created_at=f"2026-10-01T10:{i:02d}:00Z", user_id=f"u{i % 2}", input_tokens=i,
+                       price=f"0.{i + 1}") for i in range(12)]
+    calls = [call_row(f"c{i}", f"r{i}", created_at=f"2026-10-01T10:{i:02d}:30Z", user_id=f"u{i % 2}",
+                      input_tokens=i + (i % 3 == 0), price=f"0.{i + 1}") for i in range(12)]
+    site = built_site(tmp_path, config_for, usage, calls, page_size=5, workers=2)
+
+    def tables(path: str) -> dict[str, tuple[str, str]]:
+        """request id -> (its comparison table, its calls table) as shown on the page at `path`."""
+        text = (site / path).read_text(encoding="utf-8")
+        found = {}
+        for part in re.split(r'(?=<table class="comparison">)', text)[1:]:
+            comparison, calls_table = re.findall(r"<table class=\"(?:comparison|calls)\">.*?</table>", part, re.S)[:2]
+            request_id = re.search(r"<code>(c\d+)</code>", calls_table).group(1).replace("c", "r")
+            found[request_id] = (comparison, calls_table)
+        return found
+
+    listed = {**tables(urls.requests_page(1)), **tables(urls.requests_page(2)), **tables(urls.requests_page(3))}
+    on_user_pages = {k: v for user in ("u0", "u1") for n in (1, 2) for k, v in tables(urls.user(user, n)).items()}
+    assert sorted(listed) == sorted(on_user_pages) == sorted(f"r{i}" for i in range(12))
+    for request_id, shown in listed.items():
+        assert on_user_pages[request_id] == shown == tables(urls.request(request_id))[request_id]
+    assert ">-1<" in listed["r3"][0] and ">-1<" not in listed["r4"][0]  # r3 records a token fewer than its call
+    assert not list(site.glob(".fragments*")), "the fragment store is removed before publishing"

@@ -67,6 +67,10 @@ class PageContext:
     # on a request's own pages: the snapshot since which they are unchanged, named in a footer
     # that carries nothing else of this snapshot, so that the next snapshot can share the files
     since: str | None = None
+    # the stylesheet's link and the header, footer and badge legend HTML (_header.html,
+    # _footer.html, _legend.html), the same for every page of a folder with the same `since`:
+    # rendered once each (render.Worker.chrome)
+    chrome: dict[str, str] | None = None
 
     def variables(self) -> dict[str, Any]:
         """The fields as template variables (shallow: rows are not copied)."""

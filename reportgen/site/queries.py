@@ -91,6 +91,7 @@ class Document:
     """One request as the API writes it (its document and its by-usage document), with what the
     pages show beside it: the likely cause of its discrepancy, and each call's flags."""
     id: str
+    item: str  # its row of the requests list (api_requests.item)
     request_doc: str
     calls_doc: str
     cause: str | None
@@ -120,21 +121,18 @@ def _documents(con: duckdb.DuckDBPyConnection, ns: list[int] | None, lo: int,
     for n, request_id, item, calls_head, cause, since in con.execute(_REQUESTS.format(also=also.format("a.n")),
                                                                      params).fetchall():
         call_list, flags = calls.get(n, ("[]", []))
-        docs[n] = Document(request_id, f'{item[:-1]},"calls":{call_list}}}', f'{calls_head},"items":{call_list}}}',
-                           cause, flags, since)
+        docs[n] = Document(request_id, item, f'{item[:-1]},"calls":{call_list}}}',
+                           f'{calls_head},"items":{call_list}}}', cause, flags, since)
     return docs
 
 
-def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, batch: int = 500,
-                      skip: frozenset[int] = frozenset()) -> Iterator[Document]:
-    """The Documents of requests start..stop-1 (but those in `skip`), in order, a batch at a time."""
+def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int,
+                      batch: int = 500) -> Iterator[Document]:
+    """The Documents of requests start..stop-1, in order, a batch at a time."""
     for lo in range(start, stop, batch):
         hi = min(lo + batch, stop)
-        wanted = [n for n in range(lo, hi) if n not in skip] if skip else None
-        if wanted == []:
-            continue
-        docs = _documents(con, wanted, lo, hi)
-        yield from (docs[n] for n in range(lo, hi) if n in docs)
+        docs = _documents(con, None, lo, hi)
+        yield from (docs[n] for n in range(lo, hi))
 
 
 def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int, current: str) -> list[tuple[int, str]]:
@@ -142,11 +140,6 @@ def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int, curre
     be rendered now (request_files.since is not this snapshot)."""
     return con.execute("SELECT n, id FROM request_files WHERE n >= ? AND n < ? AND since <> ? ORDER BY n",
                        [start, stop, current]).fetchall()
-
-
-def request_docs_of_list(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[dict[str, Any]]:
-    """Requests start..stop-1 of the requests list, each with its calls, for the HTML list."""
-    return [doc.parsed() for doc in request_documents(con, start, stop)]
 
 
 def requests_by_n(con: duckdb.DuckDBPyConnection, ns: list[int]) -> list[dict[str, Any]]:
@@ -177,11 +170,11 @@ def discrepancy_requests(con: duckdb.DuckDBPyConnection, kind: str, start: int, 
 
 
 def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int,
-                        page_size: int) -> Iterator[tuple[dict, int, Iterator[list[dict]]]]:
+                        page_size: int) -> Iterator[tuple[dict, int, Iterator[list[tuple[int, dict]]]]]:
     """(user row, number of requests, their pages) for users start..stop-1 of the user summary:
-    each page a list of the user's requests with their calls, newest first. Requests are fetched
-    `REQUESTS_PER_FETCH` at a time across users, so memory holds one fetch whatever a user's
-    size. Consume each user's pages, in order, before the next user."""
+    each page a list of the user's requests, newest first, as (n, row of the requests list).
+    Requests are fetched `REQUESTS_PER_FETCH` at a time across users, so memory holds one fetch
+    whatever a user's size. Consume each user's pages, in order, before the next user."""
     users = con.execute("SELECT user_id, item FROM api_users WHERE n >= ? AND n < ? ORDER BY n",
                         [start, stop]).fetchall()
     rows = con.execute("SELECT a.user_id, a.n FROM api_requests a JOIN api_users u ON u.user_id = a.user_id "
@@ -197,9 +190,13 @@ def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int,
 REQUESTS_PER_FETCH = 4000  # a scattered fetch reads most row groups: few large ones beat many small
 
 
-def _requests_in_order(con: duckdb.DuckDBPyConnection, ns: list[int]) -> Iterator[dict[str, Any]]:
+def _requests_in_order(con: duckdb.DuckDBPyConnection, ns: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
     for i in range(0, len(ns), REQUESTS_PER_FETCH):
-        yield from requests_by_n(con, ns[i:i + REQUESTS_PER_FETCH])
+        chunk = ns[i:i + REQUESTS_PER_FETCH]
+        # a literal IN list within the chunk's range: DuckDB prunes row groups on both
+        items = dict(con.execute(f"SELECT n, item::VARCHAR FROM api_requests WHERE n >= ? AND n <= ? AND n IN "
+                                 f"({','.join(str(int(n)) for n in chunk)})", [min(chunk), max(chunk)]).fetchall())
+        yield from ((n, parse_item(items[n])) for n in chunk)
 
 
 def user_ids(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[str]:

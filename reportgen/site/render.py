@@ -15,17 +15,21 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from .. import __version__
 from ..config import Config
 from ..crashpoints import stop_here
 from ..ingest.connection import connect
-from . import charts, contexts, exports, manifests, urls
+from . import charts, contexts, exports, fragments, manifests, urls
 from . import queries as pages
 from .contexts import request_view
+from .fragments import FragmentStore
 from .paginate import Page
 from .paginate import pages as make_pages
 from .templating import (
@@ -45,6 +49,7 @@ __all__ = ["OutputError", "render_site"]
 PAGES_PER_TASK = 50
 LINKED_LIST = ".linked"  # the files linked from the previous snapshot, while the render runs
 REQUESTS_PER_TASK = 4000
+NAV_TARGETS = frozenset(target for _, target in contexts.NAV)
 
 # list name -> (API page path, HTML page path, page context)
 LIST_OUTPUTS: dict[str, tuple[Callable[[int], str] | None, Callable[[int], str], type[contexts.PageContext]]] = {
@@ -73,6 +78,7 @@ class Task:
     start: int
     stop: int
     pages: tuple[Page, ...] = ()
+    phase: int = 1  # every task of phase 1 is done before any of phase 2 starts
 
 
 @dataclass(frozen=True)
@@ -112,14 +118,50 @@ class Worker:
         exports.prepare(self.con)
         self.discrepancies = {kind: {**totals, "size_label": contexts.DISCREPANCY_SIZES[kind]}
                               for kind, totals in pages.discrepancy_summary(self.con).items()}
+        self.comparison_template = self.env.get_template("_comparison.html")
+        self.calls_template = self.env.get_template("_calls_table.html")
+        self._store: FragmentStore | None = None
+        self._chrome: dict[tuple[str, str | None, str | None], dict[str, str]] = {}
+
+    @property
+    def store(self) -> FragmentStore:
+        if self._store is None:
+            self._store = FragmentStore(Path(self.settings.root))
+        return self._store
 
     def close(self) -> None:
         self.con.close()
+        if self._store is not None:
+            self._store.close()
+
+    def with_fragments(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A request view given its comparison and calls table as HTML (see fragments.py)."""
+        request["comparison_html"] = Markup(self.comparison_template.render(request=request))
+        request["calls_html"] = Markup(self.calls_template.render(calls=request["calls"], show_request=False))
+        return request
 
     def html(self, writer: SiteWriter, page: type[contexts.PageContext], path: str, **fields: Any) -> None:
         """Render one page from its context (`fields` are the page type's own)."""
-        context = page(title=self.settings.title, meta=self.meta, path=path, **fields)
+        context = page(title=self.settings.title, meta=self.meta, path=path,
+                       chrome=self.chrome(path, fields.get("since")), **fields)
         writer.write(path, self.env.get_template(page.template).render(context.variables()))
+
+    def chrome(self, path: str, since: str | None) -> dict[str, str]:
+        """The parts every page has (and the badge legend), rendered once per folder, section and
+        `since`: what _header.html, _footer.html and _legend.html read of `path` is its folder and
+        whether it is a section."""
+        folder = path.rpartition("/")[0]
+        key = (folder, path if path in NAV_TARGETS else None, since)
+        if key not in self._chrome:
+            variables = {"title": self.settings.title, "meta": self.meta, "path": path, "nav": contexts.NAV,
+                         "since": since}
+            self._chrome[key] = {
+                "stylesheet": urls.link(path, urls.STYLESHEET),
+                "header": Markup(self.env.get_template("_header.html").render(variables)),
+                "footer": Markup(self.env.get_template("_footer.html").render(variables)),
+                "legend": Markup(self.env.get_template("_legend.html").render(variables)),
+            }
+        return self._chrome[key]
 
     def run(self, task: Task) -> TaskResult:
         """Write one task's files; returns how many, their manifest lines and this process's RSS."""
@@ -128,32 +170,46 @@ class Worker:
         return TaskResult(writer.count, writer.take_manifest(), current_rss_mb(), tuple(writer.take_linked()))
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
-        api_path, html_path, page_type = LIST_OUTPUTS[task.name]
         items = pages.page_items_json(self.con, task.name, task.start, task.stop)
-        docs = None
-        if task.name == "requests":
-            docs = [request_view(d) for d in pages.request_docs_of_list(self.con, task.start, task.stop)]
-        elif task.name == "calls":
-            docs = pages.call_rows(self.con, task.start, task.stop)
+        docs = pages.call_rows(self.con, task.start, task.stop) if task.name == "calls" else None
         for page in task.pages:
             a, b = page.start - task.start, page.stop - task.start
-            if api_path:
-                writer.write(api_path(page.number), pages.envelope_json(page, items[a:b]))
             rows = docs[a:b] if docs is not None else [pages.parse_item(i) for i in items[a:b]]
-            self.html(writer, page_type, html_path(page.number), rows=rows, pager=contexts.pager(page, html_path))
+            self._list_page(writer, task.name, page, items[a:b], rows)
+
+    def _list_page(self, writer: SiteWriter, name: str, page: Page, items: list[str], rows: list[dict]) -> None:
+        """One page of a list: its API file (the items' JSON text) and its HTML page (the rows)."""
+        api_path, html_path, page_type = LIST_OUTPUTS[name]
+        if api_path:
+            writer.write(api_path(page.number), pages.envelope_json(page, items))
+        self.html(writer, page_type, html_path(page.number), rows=rows, pager=contexts.pager(page, html_path))
 
     def _exports(self, writer: SiteWriter, task: Task) -> None:
         exports.write_export(self.con, writer, task.name)
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
+        """A run of requests in list order: each one's own files (unless linked from the previous
+        snapshot), the requests list pages they fill, and their fragments for the user pages."""
         linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
-        for doc in pages.request_documents(self.con, task.start, task.stop, skip=linked):
-            writer.write(urls.api_request(doc.id), doc.request_doc)
-            writer.write(urls.api_calls_by_usage(doc.id), doc.calls_doc)
-            request = request_view(doc.parsed())
-            since = doc.since or self.meta["snapshot_id"]
-            self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
-            self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
+        documents = enumerate(pages.request_documents(self.con, task.start, task.stop), task.start)
+        for page in task.pages:
+            items, rows, stored = [], [], []
+            for n, doc in islice(documents, page.stop - page.start):
+                request = self.with_fragments(request_view(doc.parsed()))
+                if n not in linked:
+                    self._request_files(writer, doc, request)
+                items.append(doc.item)
+                rows.append(request)
+                stored.append((n, request["comparison_html"], request["calls_html"]))
+            self.store.put(stored)
+            self._list_page(writer, "requests", page, items, rows)
+
+    def _request_files(self, writer: SiteWriter, doc: pages.Document, request: dict[str, Any]) -> None:
+        writer.write(urls.api_request(doc.id), doc.request_doc)
+        writer.write(urls.api_calls_by_usage(doc.id), doc.calls_doc)
+        since = doc.since or self.meta["snapshot_id"]
+        self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
+        self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
 
     def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[int]:
         """Hard-link the own files of requests unchanged since the previous snapshot; yields the
@@ -182,8 +238,11 @@ class Worker:
             models = models_of.get(uid, [])
             path_of = functools.partial(urls.user, uid)
             for page, requests in zip(make_pages(total, size), _at_least_one(request_pages)):
+                pasted = self.store.get([n for n, _ in requests])
+                rows = [{**request, "comparison_html": pasted[n][0], "calls_html": pasted[n][1]}
+                        for n, request in requests]
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
-                          models=models, causes=causes_of.get(uid, {}), rows=[request_view(r) for r in requests],
+                          models=models, causes=causes_of.get(uid, {}), rows=rows,
                           pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
@@ -226,22 +285,24 @@ def plan(settings: RenderSettings) -> list[Task]:
     try:
         tasks = [Task("exports", name, 0, 0) for name in exports.EXPORTS]  # the longest single tasks first
         for name in pages.LISTS:
-            tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
+            if name != "requests":  # its pages are written by the requests tasks
+                tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
         for kind, total in pages.discrepancy_totals(con).items():
             tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size))
-        total = pages.list_total(con, "requests")
-        tasks += [Task("requests", "", start, min(start + REQUESTS_PER_TASK, total))
-                  for start in range(0, total, REQUESTS_PER_TASK)]
-        tasks += _user_tasks(pages.user_request_counts(con))
+        # whole list pages per task, about REQUESTS_PER_TASK requests each
+        per_task = max(1, REQUESTS_PER_TASK // settings.page_size)
+        tasks += _page_tasks("requests", "", pages.list_pages(con, "requests", settings.page_size), per_task)
+        # user pages paste the fragments the requests tasks stored: they run after all of those
+        tasks += [replace(task, phase=2) for task in _user_tasks(pages.user_request_counts(con))]
         return tasks
     finally:
         con.close()
 
 
-def _page_tasks(kind: str, name: str, all_pages: list[Page]) -> list[Task]:
+def _page_tasks(kind: str, name: str, all_pages: list[Page], per_task: int = PAGES_PER_TASK) -> list[Task]:
     tasks = []
-    for i in range(0, len(all_pages), PAGES_PER_TASK):
-        chunk = tuple(all_pages[i:i + PAGES_PER_TASK])
+    for i in range(0, len(all_pages), per_task):
+        chunk = tuple(all_pages[i:i + per_task])
         tasks.append(Task(kind, name, chunk[0].start, chunk[-1].stop, chunk))
     return tasks
 
@@ -312,6 +373,7 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     finally:
         manifest.close()
         linked_list.close()
+        fragments.remove(root)
     if linked:
         manifests.copy_lines(Path(previous_root), root, root / LINKED_LIST, linked)
     (root / LINKED_LIST).unlink()
@@ -345,11 +407,13 @@ def _settings(config: Config, db_path: Path, root: Path, notes: str | None,
 
 
 def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[TaskResult]:
+    phases = [[task for task in tasks if task.phase == phase] for phase in sorted({t.phase for t in tasks})]
     if workers <= 1 or len(tasks) <= 1:
         worker = Worker(settings)
         try:
-            for task in tasks:
-                yield worker.run(task)
+            for phase in phases:
+                for task in phase:
+                    yield worker.run(task)
         finally:
             worker.close()
         return
@@ -358,7 +422,8 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
     # leaving the block (done, failed or interrupted) terminates the workers: none finishes a
     # task of a build that is over
     with context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-        yield from pool.imap(functools.partial(run_task, settings), tasks)
+        for phase in phases:
+            yield from pool.imap(functools.partial(run_task, settings), phase)
 
 
 def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:

@@ -7,6 +7,7 @@ installed reportgen renders outside the checkout."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -54,8 +55,31 @@ def visible_controls(value: object) -> object:
     return value
 
 
+# names of dict's own methods, which a template may call (`meta.tables.items()`)
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's `row.price` tries getattr() first, and on a dict pays for an AttributeError on
+    every lookup; pages look up hundreds of row fields each, so a dict's key is tried first."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+    def make_globals(self, d):
+        """A plain dict, not Jinja's ChainMap: every render copies the globals into its context,
+        and copying a ChainMap goes through Python code key by key. Globals are set once, in
+        environment(), before any template is loaded."""
+        return {**self.globals, **(d or {})}
+
+
 def environment(timezone: str) -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=_loader(),
         finalize=visible_controls,
         autoescape=True,
@@ -71,8 +95,9 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["signed_usd"] = format_signed_usd
     env.filters["count"] = format_count
     env.filters["signed_count"] = format_signed_count
-    env.filters["when"] = lambda iso: format_time(iso, zone)
-    env.filters["day"] = lambda iso: format_time(iso, zone)[:10] if iso else "—"
+    when = functools.partial(format_time, zone=zone)
+    env.filters["when"] = when
+    env.filters["day"] = lambda iso: when(iso)[:10] if iso else "—"
     env.filters["cause"] = contexts.CAUSES.__getitem__
     env.filters["call_flag"] = contexts.CALL_FLAGS.__getitem__
     env.globals["cause_order"] = tuple(contexts.CAUSES)
@@ -158,9 +183,15 @@ def format_signed_count(value: int | None) -> str:
     return f"{value:+,}" if value else "0"
 
 
+UTC_ZONE = ZoneInfo("UTC")
+UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
+
+
 def format_time(iso: str | None, zone: ZoneInfo) -> str:
     if iso is None:
         return "—"
+    if zone is UTC_ZONE and UTC_ISO.fullmatch(iso):  # the snapshot's own form, shown in UTC: no parsing
+        return f"{iso[:10]} {iso[11:19]} UTC"
     moment = datetime.fromisoformat(iso).astimezone(zone)
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
 

@@ -1,0 +1,57 @@
+"""The rendered parts of a request that every page showing it repeats word for word: its
+usage-vs-inference comparison and its calls table. Neither holds a link, so each is rendered
+once per build, by the task that writes the request's own pages, and pasted into the requests
+list, the request's two pages and its user's pages.
+
+User pages are written by other tasks, in other processes, in another order, so the fragments
+are kept for them in a SQLite file in the staging folder while the render runs. SQLite rather
+than DuckDB: this is a key-value store of a few kilobytes a row, written 4,000 rows at a time
+and read back by key, which SQLite does in microseconds a row and DuckDB's row-at-a-time
+inserts do not. The file is removed when the render ends; nothing is computed from it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from markupsafe import Markup
+
+STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
+
+
+class FragmentStore:
+    """request n -> (comparison HTML, calls table HTML); one connection per process."""
+
+    def __init__(self, root: Path):
+        self.path = root / STORE
+        # autocommit off: each put() is one transaction; two processes write, each waits its turn
+        self.con = sqlite3.connect(self.path, timeout=600, isolation_level="DEFERRED")
+        self.con.execute("PRAGMA journal_mode = WAL")
+        self.con.execute("PRAGMA synchronous = OFF")  # a killed build throws the file away anyway
+        self.con.execute("CREATE TABLE IF NOT EXISTS fragments (n INTEGER PRIMARY KEY, comparison TEXT NOT NULL, "
+                         "calls TEXT NOT NULL)")
+        self.con.commit()
+
+    def put(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        with self.con:
+            self.con.executemany("INSERT INTO fragments VALUES (?, ?, ?)", rows)
+
+    def get(self, ns: list[int]) -> dict[int, tuple[Markup, Markup]]:
+        """The fragments of the requests in `ns` (all of them must have been put)."""
+        found = {}
+        for i in range(0, len(ns), 10_000):  # SQLite's limit on an IN list's length is far above
+            chunk = ",".join(str(int(n)) for n in ns[i:i + 10_000])
+            for n, comparison, calls in self.con.execute(f"SELECT n, comparison, calls FROM fragments "
+                                                         f"WHERE n IN ({chunk})"):
+                found[n] = (Markup(comparison), Markup(calls))
+        return found
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def remove(root: Path) -> None:
+    """The store and SQLite's side files, once the render is over (or failed)."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (root / (STORE + suffix)).unlink(missing_ok=True)
