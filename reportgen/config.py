@@ -30,8 +30,16 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 DEFAULT_CONFIG_FILE = "reportgen.toml"
 SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep", "notes",
             "htpasswd", "base_url", "email_from", "email_to", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user",
-            "since", "until", "max_rejected_ratio", "source_timeout")
+            "since", "until", "max_rejected_ratio", "source_timeout", "prices", "token_convention")
 SECTIONS = ("tables", "columns")
+
+
+# How the source counts cached tokens (see docs/reference.md, "Expected price"):
+#   cache_separate  input_tokens are the uncached input; cache reads and writes are counted apart
+#                   (Anthropic's usage, and this schema's four disjoint columns)
+#   cache_included  input_tokens include the cache reads and writes (OpenAI's prompt_tokens,
+#                   genai-prices' own convention)
+TOKEN_CONVENTIONS = ("cache_separate", "cache_included")
 
 
 class ConfigError(ValueError):
@@ -52,6 +60,8 @@ class Config:
     until: str | None = None
     max_rejected_ratio: float | None = None  # fail before publishing when more are rejected
     source_timeout: float = 30.0  # seconds to wait for a SQLite source another program holds locked
+    prices: Path | None = None  # the operator's price table (CSV); None: genai-prices' bundled one
+    token_convention: str = "cache_separate"  # one of TOKEN_CONVENTIONS
     # hosting and e-mail (the SMTP password comes from REPORTGEN_SMTP_PASSWORD, never a file)
     htpasswd: Path | None = None
     base_url: str | None = None
@@ -142,6 +152,15 @@ def _build(settings: dict[str, Any], tables: dict, columns: dict, where: str) ->
             raise ConfigError(f"notes file not found: {kwargs['notes']}")
     if "title" in settings:
         kwargs["title"] = str(settings["title"])
+    if "prices" in settings:
+        kwargs["prices"] = Path(settings["prices"])
+        if not kwargs["prices"].is_file():
+            raise ConfigError(f"price table not found: {kwargs['prices']}")
+    if "token_convention" in settings:
+        if settings["token_convention"] not in TOKEN_CONVENTIONS:
+            raise ConfigError(f"token_convention must be one of {', '.join(TOKEN_CONVENTIONS)}, "
+                              f"got {settings['token_convention']!r}")
+        kwargs["token_convention"] = settings["token_convention"]
     if "source_timeout" in settings:
         value = settings["source_timeout"]
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86400:

@@ -28,6 +28,7 @@ MODELS = [
     ("claude-haiku-4-5", "anthropic", 0.15),
     ("gemini-2.5-flash", "google", 0.10),
 ]
+UNPRICED_MODEL = "acme-ft-7b"  # priced by the demo itself (UNPRICED_MODEL_PRICES), unknown to genai-prices
 HOSTILE_HANDLES = [
     "<script>alert('handle')</script>",
     '"><img src=x onerror=alert(1)>',
@@ -52,6 +53,10 @@ class UnitPrices:
     output: Decimal
     cache_read: Decimal
     cache_write: Decimal
+
+
+UNPRICED_MODEL_PRICES = UnitPrices(Decimal("0.0000004"), Decimal("0.0000016"), Decimal("0.0000001"),
+                                   Decimal("0.0000005"))
 
 
 def unit_prices(model: str, provider: str) -> UnitPrices:
@@ -80,15 +85,20 @@ def generate(path: Path, rows: int = 3000, seed: int = 7) -> dict[str, int]:
     call_rows: list[tuple] = []
     call_seq = 0
 
+    prices[UNPRICED_MODEL] = UNPRICED_MODEL_PRICES
     for n in range(1, rows + 1):
         user_id, handle = _pick_user(rng, users)
         model = rng.choices([m for m, _, _ in MODELS], weights=[w for _, _, w in MODELS])[0]
+        if n % 97 == 0:  # a fine-tuned model no price table knows: its calls are unpriced
+            model = UNPRICED_MODEL
         at = MONTH_START + timedelta(seconds=rng.uniform(0, DAYS * 86400))
         request_id = _request_id(n)
         calls = []
         for _ in range(rng.randint(1, 8)):
             call_seq += 1
             calls.append(_call(rng, call_seq, request_id, user_id, model, prices[model], at))
+        if n % 53 == 0:  # a call billed at an old rate: consistent with usage, 10 % over the price table
+            calls[0][9] = str((Decimal(calls[0][9]) * Decimal("1.1")).quantize(PRICE_PLACES))
         case = rng.random()
         usage = _usage_from_calls(request_id, at, user_id, handle, model, calls)
         usage, calls = _awkward(rng, case, usage, calls)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from genai_prices import Usage, calc_price
+
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 FIGURES = (*TOKENS, "price")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -128,7 +130,25 @@ def check_rows(table: str, rows: list[dict], required_user: bool) -> tuple[list[
     return accepted, rejected
 
 
-def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = Decimal("0.000001")) -> Reference:
+def expected_price(call: dict, cache_included: bool = False) -> Decimal | None:
+    """What genai-prices itself says the call costs (None: it does not know the model, or the
+    tokens do not fit the convention). genai-prices counts cache tokens inside input_tokens."""
+    if call["model"] is None:
+        return None
+    plain, output, cache_read, cache_write = (call[c] or 0 for c in TOKENS)
+    all_input = plain if cache_included else plain + cache_read + cache_write
+    if all_input < cache_read + cache_write:
+        return None
+    usage = Usage(input_tokens=all_input, output_tokens=output, cache_read_tokens=cache_read,
+                  cache_write_tokens=cache_write)
+    try:
+        return calc_price(usage, model_ref=call["model"], genai_request_timestamp=call["created_at"]).total_price
+    except LookupError:
+        return None
+
+
+def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = Decimal("0.000001"),
+            cache_included: bool = False) -> Reference:
     ref = Reference()
     ref.usage, rejected_usage = check_rows("usage", usage_rows, required_user=True)
     ref.calls, rejected_calls = check_rows("inference_calls", call_rows, required_user=False)
@@ -150,6 +170,10 @@ def compute(usage_rows: list[dict], call_rows: list[dict], tolerance: Decimal = 
         for column in FIGURES:
             zero = Decimal(0) if column == "price" else 0
             result[column] = sum((c[column] or zero for c in calls), zero)
+        priced = [e for e in (expected_price(c, cache_included) for c in calls) if e is not None]
+        # no calls: nothing expected; calls none of which is priced: None, never $0
+        result["expected_price"] = sum(priced, Decimal(0)) if priced or not calls else None
+        result["unpriced_calls"] = len(calls) - len(priced)
         return result
 
     handles: dict[str, tuple] = {}

@@ -56,10 +56,12 @@ def test_request_row_fields_and_exact_prices(tmp_path, config_for):
     assert item["price"] == Decimal("12345.123456789012")  # exact: never a binary float on the way
     assert item["created_at"] == "2026-10-01T10:00:00.000000+00:00"
     assert item["inference"] == {"calls": 1, "input_tokens": 1, "output_tokens": 2, "cache_read_tokens": 3,
-                                 "cache_write_tokens": 4, "price": Decimal("12345.123456789012")}
+                                 "cache_write_tokens": 4, "price": Decimal("12345.123456789012"),
+                                 "expected_price": None, "unpriced_calls": 1}  # no price table knows model "m"
     (call,) = read_list(site, "inference-calls")
     assert list(call) == ["id", "usage_id", "created_at", "user_id", "model", "input_tokens", "output_tokens",
-                          "cache_read_tokens", "cache_write_tokens", "price", "request_id"]
+                          "cache_read_tokens", "cache_write_tokens", "price", "request_id", "expected_price"]
+    assert call["expected_price"] is None
     (user,) = read_list(site, "user-summary")
     assert list(user) == ["user_id", "handle", "requests", "input_tokens", "output_tokens", "cache_read_tokens",
                           "cache_write_tokens", "price", "discrepancies", "first_seen", "last_seen", "source",

@@ -259,7 +259,7 @@ def test_snapshot_records_provenance_without_credentials(tmp_path):
     assert rows(snap, "SELECT snapshot_id, source_kind, source_label FROM snapshot_meta") == [
         {"snapshot_id": "sid", "source_kind": "sqlite", "source_label": "sqlite:s.db"}]
     assert {r[0] for r in snap.execute("SHOW TABLES").fetchall()} == {
-        "usage", "inference_calls", "rejected_rows", "table_counts", "snapshot_meta"}
+        "usage", "inference_calls", "rejected_rows", "table_counts", "snapshot_meta", "price_table"}
 
 
 @pytest.mark.parametrize("folder", ["a?b", "c#d", "e%20f", "g h", "zoë ∑", "p%"])
@@ -368,3 +368,26 @@ def test_each_process_spills_into_its_own_folder(tmp_path):
                               check=True).stdout.strip() for _ in range(2)}
     assert len(folders) == 2
     assert all(folder.startswith(f"{db}.tmp-") for folder in folders)
+
+
+@pytest.mark.parametrize("kind", ["csv", "ndjson"])
+def test_positions_and_first_occurrences_follow_the_source_order_of_a_large_file(tmp_path, kind):
+    """DuckDB reads a large file on several threads; the snapshot keeps the source's order, so a
+    row's position is its place in the file and the first of two rows with one id is accepted."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    rows = [{"id": f"r{i}", "created_at": "2026-10-01T10:00:00Z", "user_id": f"u{i}"} for i in range(200_000)]
+    rows[150_000] = {**rows[150_000], "id": "r7", "user_id": "later"}  # a duplicate of row 8, far below it
+    rows[199_999] = {**rows[199_999], "user_id": ""}  # the last row: missing_user_id
+    if kind == "csv":
+        (folder / "usage.csv").write_text("id,created_at,user_id\n" + "".join(
+            f"{r['id']},{r['created_at']},{r['user_id']}\n" for r in rows), encoding="utf-8")
+        (folder / "inference_calls.csv").write_text("id,usage_id,created_at\n", encoding="utf-8")
+    else:
+        (folder / "usage.ndjson").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        (folder / "inference_calls.ndjson").write_text(json.dumps(
+            {"id": "c1", "usage_id": "r1", "created_at": "2026-10-01T10:00:00Z"}) + "\n", encoding="utf-8")
+    snap, _ = snapshot_of(tmp_path, str(folder))
+    assert snap.execute("SELECT position, reason FROM rejected_rows ORDER BY position").fetchall() == [
+        (150_001, "duplicate_id"), (200_000, "missing_user_id")]
+    assert snap.execute("SELECT user_id FROM usage WHERE id = 'r7'").fetchall() == [("u7",)]

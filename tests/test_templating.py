@@ -49,7 +49,8 @@ def test_pages_show_the_difference_as_an_amount(tmp_path, config_for):
     page = BeautifulSoup((site / urls.request("r1")).read_text(encoding="utf-8"), "html.parser")
     price_row = next(tr for tr in page.select("table.comparison tr") if "Price" in tr.th.get_text())
     assert [td.get_text() for td in price_row.select("td.num")] == ["$1.234567", "$1.234565", "+$0.000002"]
-    assert [td.get_text() for td in page.select("table.calls td.num")][4::5] == ["$0.617283", "$0.617282"]
+    # the price column (the fifth of six number columns: four token counts, price, expected)
+    assert [td.get_text() for td in page.select("table.calls td.num")][4::6] == ["$0.617283", "$0.617282"]
     requests = BeautifulSoup((site / urls.requests_page(1)).read_text(encoding="utf-8"), "html.parser")
     assert [s.get_text() for s in requests.select("summary .price")] == ["$0.01191685", "$1.23456700"]
     index = BeautifulSoup((site / urls.INDEX).read_text(encoding="utf-8"), "html.parser")

@@ -1,5 +1,5 @@
 """Source -> one new DuckDB file: typed `usage` and `inference_calls`, `rejected_rows`,
-`table_counts` and `snapshot_meta`. Nothing here knows about analysis or output."""
+`table_counts`, `price_table` and `snapshot_meta`. Nothing here knows about analysis or output."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .. import __version__
 from ..config import COLUMNS, REQUIRED_COLUMNS, TABLES, Config
 from ..crashpoints import stop_here
 from ..sql import run_stage
+from . import prices
 from .connection import connect, writing
 from .sources import Source, SourceError, first_line, quote_ident
 
@@ -44,7 +45,8 @@ def _take_snapshot(config: Config, source: Source, db_path: Path, snapshot_id: s
         run_stage(con, "snapshot")
         for table in TABLES:
             con.execute(f"DROP TABLE raw_{table}; DROP TABLE checked_{table}")
-        _write_meta(con, config, source, snapshot_id, generated_at)
+        price_table = prices.load_price_table(con, config)
+        _write_meta(con, config, source, snapshot_id, generated_at, price_table)
         counts = con.execute(
             "SELECT table_name, rows_read, rows_accepted, rows_rejected FROM table_counts ORDER BY table_name DESC"
         ).fetchall()
@@ -63,6 +65,14 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, config: Config, source: Source)
     """raw_usage and raw_inference_calls, read in one transaction (sources that support it see
     one moment in time). When a value is not valid UTF-8 the tables are read again as the hex of
     their bytes, so that each such row is rejected as bad_encoding rather than failing the build."""
+    # a row's position (and so which of two rows with one id comes first) is its place in the
+    # source: this copy keeps the source's order, which the connection's default gives up for memory
+    con.execute("SET preserve_insertion_order = true")
+    _copy_tables_in_order(con, config, source)  # on an error the connection is closed, not reused
+    con.execute("SET preserve_insertion_order = false")
+
+
+def _copy_tables_in_order(con: duckdb.DuckDBPyConnection, config: Config, source: Source) -> None:
     for as_hex in (False, True):
         con.execute("BEGIN TRANSACTION")
         try:
@@ -116,12 +126,13 @@ def _copy_raw(con: duckdb.DuckDBPyConnection, config: Config, source: Source, ta
         raise SourceError(f"cannot read table {name!r} from {source.label}: {source.scrub(first_line(e))}") from None
 
 
-def _write_meta(con, config: Config, source: Source, snapshot_id: str, generated_at: str) -> None:
+def _write_meta(con, config: Config, source: Source, snapshot_id: str, generated_at: str, price_table: str) -> None:
     con.execute(
         """CREATE TABLE snapshot_meta AS SELECT
              ?::VARCHAR AS snapshot_id, ?::VARCHAR AS generated_at, ?::VARCHAR AS source_kind,
              ?::VARCHAR AS source_label, ?::VARCHAR AS tool_version, ?::VARCHAR AS timezone,
-             ?::DECIMAL(38, 12) AS price_tolerance, ?::VARCHAR AS title""",
+             ?::DECIMAL(38, 12) AS price_tolerance, ?::VARCHAR AS title, ?::VARCHAR AS price_table,
+             ?::VARCHAR AS token_convention""",
         [snapshot_id, generated_at, source.kind, source.label, __version__, config.timezone,
-         str(config.price_tolerance), config.title],
+         str(config.price_tolerance), config.title, price_table, config.token_convention],
     )

@@ -140,6 +140,7 @@ class DiscrepanciesPage(PageContext):
     causes: dict[str, Row]  # likely cause -> requests, difference_price (net), over all requests
     by_model: list[Row]  # model_summary rows with a discrepancy: discrepancies, over/under, causes (cause -> counts)
     by_day: list[Row]  # days with a discrepancy: day, requests, discrepancies, over/under, causes
+    model_prices: list[Row]  # per model of the calls: calls, unpriced_calls, recorded_price, expected_price, gap
 
 
 @dataclass(frozen=True, kw_only=True)

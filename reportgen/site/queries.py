@@ -81,7 +81,7 @@ _CALL_LISTS = """
            list(flags ORDER BY created_at, id)
     FROM api_calls WHERE request_n >= $lo AND request_n < $hi {also} GROUP BY request_n"""
 _REQUESTS = """
-    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, f.since
+    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since
     FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n LEFT JOIN request_files f ON f.n = a.n
     WHERE a.n >= $lo AND a.n < $hi {also}"""
 
@@ -95,6 +95,7 @@ class Document:
     request_doc: str
     calls_doc: str
     cause: str | None
+    priced_calls_price: Decimal | None  # the recorded price of its priced calls (set against inference.expected_price)
     call_flags: list[list[str]]
     since: str | None  # the snapshot whose files of this request are as they would be rendered now (None: no
     # comparison was run, as in tests that render a bare analysis)
@@ -105,6 +106,7 @@ class Document:
         for call, flags in zip(doc["calls"], self.call_flags):
             call["flags"] = flags
         doc["cause"] = self.cause
+        doc["priced_calls_price"] = self.priced_calls_price
         return doc
 
 
@@ -118,11 +120,11 @@ def _documents(con: duckdb.DuckDBPyConnection, ns: list[int] | None, lo: int,
     calls = {n: (text, flags) for n, text, flags in
              con.execute(_CALL_LISTS.format(also=also.format("request_n")), params).fetchall()}
     docs = {}
-    for n, request_id, item, calls_head, cause, since in con.execute(_REQUESTS.format(also=also.format("a.n")),
-                                                                     params).fetchall():
+    rows = con.execute(_REQUESTS.format(also=also.format("a.n")), params).fetchall()
+    for n, request_id, item, calls_head, cause, priced_calls_price, since in rows:
         call_list, flags = calls.get(n, ("[]", []))
         docs[n] = Document(request_id, item, f'{item[:-1]},"calls":{call_list}}}',
-                           f'{calls_head},"items":{call_list}}}', cause, flags, since)
+                           f'{calls_head},"items":{call_list}}}', cause, priced_calls_price, flags, since)
     return docs
 
 
@@ -235,9 +237,10 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 def meta(con: duckdb.DuckDBPyConnection, page_size: int) -> dict[str, Any]:
     """api/meta.json: provenance of the snapshot. Holds the source's kind and a label that never
     carries credentials."""
-    (snapshot_id, generated_at, kind, label, version, timezone, tolerance, title) = con.execute(
+    (snapshot_id, generated_at, kind, label, version, timezone, tolerance, title, price_table,
+     token_convention) = con.execute(
         "SELECT snapshot_id, generated_at, source_kind, source_label, tool_version, timezone, "
-        "price_tolerance, title FROM snapshot_meta"
+        "price_tolerance, title, price_table, token_convention FROM snapshot_meta"
     ).fetchone()
     return {
         "snapshot_id": snapshot_id,
@@ -250,6 +253,8 @@ def meta(con: duckdb.DuckDBPyConnection, page_size: int) -> dict[str, Any]:
         "title": title,
         "timezone": timezone,
         "price_tolerance": float(tolerance),
+        "price_table": price_table,
+        "token_convention": token_convention,
         "page_size": page_size,
         "id_encoding": urls.ID_ENCODING,
     }
@@ -284,6 +289,11 @@ def causes(con: duckdb.DuckDBPyConnection, dimension: str = "all", keys: list[st
     for key, cause, requests, difference in rows:
         found.setdefault(key, {})[cause] = {"requests": requests, "difference_price": difference}
     return found
+
+
+def model_prices(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Recorded vs. expected price per model of the calls, largest gap first."""
+    return _dicts(con.execute("SELECT * FROM model_prices ORDER BY abs(gap) DESC NULLS LAST, model NULLS LAST"))
 
 
 def models(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

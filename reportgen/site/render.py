@@ -447,7 +447,8 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
             largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)],
             causes=pages.causes(con).get(None, {}),
             by_model=_with_causes(pages.models(con), "model", pages.causes(con, "model")),
-            by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")))
+            by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")),
+            model_prices=pages.model_prices(con))
         changes_json, changes = pages.changes(con)
         writer.write(urls.API_CHANGES, changes_json)
         worker.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)

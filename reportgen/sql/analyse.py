@@ -23,6 +23,7 @@ def _analyse(config: Config, db_path: Path, window: Window) -> None:
     try:
         con.execute("SET VARIABLE price_tolerance = ?::DECIMAL(38, 12)", [str(config.price_tolerance)])
         con.execute("SET VARIABLE timezone = ?", [config.timezone])
+        con.execute("SET VARIABLE cache_included = ?", [config.token_convention == "cache_included"])
         for name, bound in (("window_start", window.start), ("window_end", window.end)):
             con.execute(f"SET VARIABLE {name} = ?::TIMESTAMPTZ", [bound.isoformat() if bound else None])
         run_stage(con, "analysis")

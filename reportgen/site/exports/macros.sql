@@ -12,7 +12,7 @@ SELECT
     cell(model) AS model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, price,
     source, array_to_string(discrepancies, ' ') AS discrepancies,
     calls AS inference_calls, inference_input_tokens, inference_output_tokens, inference_cache_read_tokens,
-    inference_cache_write_tokens, inference_price,
+    inference_cache_write_tokens, inference_price, inference_expected_price, inference_unpriced_calls,
     usage_input_tokens, usage_output_tokens, usage_cache_read_tokens, usage_cache_write_tokens, usage_price,
     difference_input_tokens, difference_output_tokens, difference_cache_read_tokens, difference_cache_write_tokens,
     difference_price

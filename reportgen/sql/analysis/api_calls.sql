@@ -16,7 +16,7 @@ SELECT
         'id': c.id, 'usage_id': c.usage_id, 'created_at': iso(c.created_at), 'user_id': c.user_id,
         'model': c.model, 'input_tokens': c.input_tokens, 'output_tokens': c.output_tokens,
         'cache_read_tokens': c.cache_read_tokens, 'cache_write_tokens': c.cache_write_tokens,
-        'price': c.price, 'request_id': c.request_id
+        'price': c.price, 'request_id': c.request_id, 'expected_price': c.expected_price
     }) AS item
 FROM calls c
 LEFT JOIN api_requests r ON r.id = c.request_id

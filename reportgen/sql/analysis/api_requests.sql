@@ -9,7 +9,7 @@ WITH items AS (
     SELECT
         row_number() OVER (ORDER BY created_at DESC, id) - 1 AS n,
         row_number() OVER (PARTITION BY user_id ORDER BY created_at DESC, id) - 1 AS user_n,
-        id, usage_id, user_id, calls, discrepancies,
+        id, usage_id, user_id, calls, discrepancies, inference_priced_calls_price,
         to_json({
             'id': id, 'user_id': user_id, 'handle': handle, 'created_at': iso(created_at), 'model': model,
             'input_tokens': input_tokens, 'output_tokens': output_tokens,
@@ -18,7 +18,8 @@ WITH items AS (
             'inference': {
                 'calls': calls, 'input_tokens': inference_input_tokens,
                 'output_tokens': inference_output_tokens, 'cache_read_tokens': inference_cache_read_tokens,
-                'cache_write_tokens': inference_cache_write_tokens, 'price': inference_price
+                'cache_write_tokens': inference_cache_write_tokens, 'price': inference_price,
+                'expected_price': inference_expected_price, 'unpriced_calls': inference_unpriced_calls
             },
             'difference': {
                 'input_tokens': difference_input_tokens, 'output_tokens': difference_output_tokens,
@@ -35,6 +36,7 @@ WITH items AS (
 )
 SELECT
     n, user_n, id, user_id, discrepancies, item,
+    inference_priced_calls_price AS priced_calls_price,  -- for the request page's expected-price gap
     -- the by-usage document up to its items, which render-time queries append from api_calls
     without_last_brace(to_json({'usage_id': usage_id, 'request_id': id, 'total': calls})) AS calls_head
 FROM items

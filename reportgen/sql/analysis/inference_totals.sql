@@ -10,6 +10,11 @@ SELECT
     coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
     coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
     coalesce(sum(price), 0) AS price,
+    -- over priced calls only; NULL when none is priced (never $0 for unpriced calls)
+    sum(expected_price) AS expected_price,
+    count(*) FILTER (WHERE expected_price IS NULL) AS unpriced_calls,
+    -- the recorded price of the priced calls, to set against expected_price
+    sum(price) FILTER (WHERE expected_price IS NOT NULL) AS priced_calls_price,
     min(created_at) AS first_call_at,
     arg_min(user_id, (created_at, id)) FILTER (WHERE user_id IS NOT NULL) AS first_user_id,
     string_agg(DISTINCT model, ', ' ORDER BY model) AS models

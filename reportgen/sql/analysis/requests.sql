@@ -19,7 +19,11 @@ WITH from_usage AS (
         coalesce(t.output_tokens, 0) AS inference_output_tokens,
         coalesce(t.cache_read_tokens, 0) AS inference_cache_read_tokens,
         coalesce(t.cache_write_tokens, 0) AS inference_cache_write_tokens,
-        coalesce(t.price, 0) AS inference_price
+        coalesce(t.price, 0) AS inference_price,
+        -- no calls: nothing was expected; calls none of which is priced: NULL
+        CASE WHEN t.calls IS NULL THEN 0 ELSE t.expected_price END AS inference_expected_price,
+        coalesce(t.unpriced_calls, 0) AS inference_unpriced_calls,
+        t.priced_calls_price AS inference_priced_calls_price
     FROM usage u
     LEFT JOIN inference_totals t ON t.request_id = u.id
     LEFT JOIN user_handles h ON h.user_id = u.user_id
@@ -43,7 +47,10 @@ synthetic AS (
         t.output_tokens AS inference_output_tokens,
         t.cache_read_tokens AS inference_cache_read_tokens,
         t.cache_write_tokens AS inference_cache_write_tokens,
-        t.price AS inference_price
+        t.price AS inference_price,
+        t.expected_price AS inference_expected_price,
+        t.unpriced_calls AS inference_unpriced_calls,
+        t.priced_calls_price AS inference_priced_calls_price
     FROM inference_totals t
     LEFT JOIN user_handles h ON h.user_id = t.first_user_id
     WHERE t.orphan
@@ -78,6 +85,7 @@ SELECT
     usage_input_tokens, usage_output_tokens, usage_cache_read_tokens, usage_cache_write_tokens, usage_price,
     calls, inference_input_tokens, inference_output_tokens, inference_cache_read_tokens,
     inference_cache_write_tokens, inference_price,
+    inference_expected_price, inference_unpriced_calls, inference_priced_calls_price,
     -- usage value minus inference total: NULL where usage recorded nothing, where there are no
     -- calls to compare with, and on synthetic requests (whose usage_* are NULL)
     CASE WHEN calls > 0 THEN usage_input_tokens - inference_input_tokens END AS difference_input_tokens,

@@ -1,12 +1,12 @@
 -- Per request: the key of its own files (its content key and the variable render_key: tool and
--- template version, title, time zone, source) and `since`, the snapshot whose files it can
+-- template version, title, time zone, source, price table) and `since`, the snapshot whose files it can
 -- share: the previous snapshot's `since` when the key is the same there, else this snapshot
 -- (current_id). prev_files is the previous snapshot's request_files (empty when there is none).
 -- Run by the build only (sql/changes.py), not by `reportgen diff`.
 CREATE OR REPLACE TABLE request_files AS
 WITH keyed AS (
     SELECT n, id, md5(concat_ws('|', content_key, getvariable('render_key'), m.source_kind, m.source_label,
-                                m.price_tolerance)) AS file_key
+                                m.price_tolerance, m.price_table, m.token_convention)) AS file_key
     FROM request_content, snapshot_meta m
 )
 SELECT
