@@ -48,7 +48,7 @@ CALL_FLAGS = {
     "far_from_request": "more than an hour from its request",
 }
 NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
-       ("Inference calls", urls.calls_page(1)), ("Discrepancies", urls.DISCREPANCIES),
+       ("Inference calls", urls.calls_page(1)), ("Months", urls.MONTHS), ("Discrepancies", urls.DISCREPANCIES),
        ("Changes", urls.CHANGES),
        ("Data quality", urls.QUALITY), ("JSON API and CSV", urls.API_DOCS), ("How to read this report", urls.HELP))
 
@@ -86,6 +86,8 @@ class IndexPage(PageContext):
     users: list[Row]  # the first page of the user summary (the top ten are listed too)
     users_pager: dict[str, Any]  # pager of the user summary's first page, linking to users/page-N.html
     notes_html: str | None  # the operator's --notes as HTML (raw HTML in them escaped), or None
+    # api/months.json's month_to_date: this month so far and the same days before (None: no requests)
+    month_to_date: Row | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +103,7 @@ class UserPage(PageContext):
     user: Row  # the user's summary row
     charts: list[dict]  # the user's spend and requests per day
     models: list[Row]  # models the user used: model, requests, price
+    months: list[Row]  # the user's figures per calendar month (months table), oldest first
     causes: dict[str, Row]  # likely cause of the user's discrepancies -> requests, difference_price
     rows: list[Row]  # this page of the user's requests (request views), newest first
     pager: dict[str, Any]  # pages of the user's requests
@@ -166,6 +169,12 @@ class ChangesPage(PageContext):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MonthsPage(PageContext):
+    template: ClassVar[str] = "months.html"
+    document: Row  # api/months.json parsed: timezone, months (each with its users and models), month_to_date
+
+
+@dataclass(frozen=True, kw_only=True)
 class QualityPage(PageContext):
     template: ClassVar[str] = "quality.html"
     reasons: list[Row]  # rejected rows counted by table, reason and column
@@ -193,7 +202,7 @@ class ApiDocsPage(PageContext):
 
 
 PAGE_TYPES = (IndexPage, UsersPage, UserPage, RequestsPage, RequestPage, CallsPage, CallsByUsagePage,
-              DiscrepanciesPage, DiscrepancyListPage, ChangesPage, QualityPage, RejectedPage, HelpPage,
+              DiscrepanciesPage, DiscrepancyListPage, ChangesPage, MonthsPage, QualityPage, RejectedPage, HelpPage,
               ApiDocsPage)
 
 

@@ -18,6 +18,7 @@ EXPORTS = {
     "inference-calls": ("inference-calls.sql", urls.CSV_CALLS),
     "user-summary": ("user-summary.sql", urls.CSV_USERS),
     "rejected-rows": ("rejected-rows.sql", urls.CSV_REJECTED),
+    "months": ("months.sql", urls.CSV_MONTHS),
     **{f"discrepancies-{kind}": ("discrepancies.sql", urls.csv_discrepancies(kind)) for kind in DISCREPANCY_KINDS},
 }
 

@@ -335,6 +335,20 @@ def changes(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
                  "users": users, "users_changed": users_changed, "listed": CHANGES_LISTED}
 
 
+def months(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
+    """(api/months.json's text, the same parsed)."""
+    doc = con.execute("SELECT doc FROM api_months").fetchone()[0]
+    return doc, parse_item(doc)
+
+
+def user_months(con: duckdb.DuckDBPyConnection, user_ids: list[str]) -> dict[str, list[dict]]:
+    """user_id -> the user's figures per month, oldest first."""
+    rows = con.execute("SELECT key AS user_id, * EXCLUDE (dimension, key) FROM months WHERE dimension = 'user' "
+                       "AND list_contains(?, key) ORDER BY key, month", [user_ids])
+    return {uid: [{k: v for k, v in r.items() if k != "user_id"} for r in group]
+            for uid, group in groupby(_dicts(rows), key=lambda r: r["user_id"])}
+
+
 def long_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Request and user ids too long to encode as a file name (over 150 bytes): few, if any."""
     rows = con.execute("SELECT id FROM api_requests WHERE octet_length(encode(id)) > 150 UNION "

@@ -231,6 +231,7 @@ class Worker:
         user_ids = pages.user_ids(self.con, task.start, task.stop)
         daily = pages.user_daily(self.con, user_ids)
         models_of = pages.user_models(self.con, user_ids)
+        months_of = pages.user_months(self.con, user_ids)
         causes_of = pages.causes(self.con, "user", user_ids)
         for user, total, request_pages in pages.users_with_requests(self.con, task.start, task.stop, size):
             uid = user["user_id"]
@@ -242,7 +243,7 @@ class Worker:
                 rows = [{**request, "comparison_html": pasted[n][0], "calls_html": pasted[n][1]}
                         for n, request in requests]
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
-                          models=models, causes=causes_of.get(uid, {}), rows=rows,
+                          models=models, months=months_of.get(uid, []), causes=causes_of.get(uid, {}), rows=rows,
                           pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
@@ -435,12 +436,16 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         long_ids = {urls.id_stem(i): i for i in pages.long_ids(con)}
         writer.write(urls.LONG_IDS, json.dumps(long_ids, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
         writer.write(urls.STYLESHEET, read_template("style.css"))
+        months_json, months = pages.months(con)
+        writer.write(urls.API_MONTHS, months_json)
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
         worker.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
                     charts=_daily_charts(pages.daily(con)),
                     models=pages.models(con), users=users, users_pager=contexts.pager(users_page, urls.users_page),
-                    notes_html=markdown_html(settings.notes) if settings.notes else None)
+                    notes_html=markdown_html(settings.notes) if settings.notes else None,
+                    month_to_date=months["month_to_date"])
+        worker.html(writer, contexts.MonthsPage, urls.MONTHS, document=months)
         worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
             {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
             for k, summary in worker.discrepancies.items()],

@@ -53,6 +53,7 @@ def id_from_stem(stem: str, long_ids: dict[str, str] | None = None) -> str:
 
 META = "api/meta.json"
 API_CHANGES = "api/changes.json"
+API_MONTHS = "api/months.json"
 MANIFEST = "manifest.sha256"
 
 
@@ -83,6 +84,7 @@ STYLESHEET = "assets/style.css"
 HELP = "help.html"
 API_DOCS = "api.html"
 CHANGES = "changes.html"
+MONTHS = "months.html"
 DISCREPANCIES = "discrepancies/index.html"
 QUALITY = "quality/index.html"
 
@@ -123,6 +125,7 @@ CSV_REQUESTS = "csv/requests.csv"
 CSV_CALLS = "csv/inference-calls.csv"
 CSV_USERS = "csv/user-summary.csv"
 CSV_REJECTED = "csv/rejected-rows.csv"
+CSV_MONTHS = "csv/months.csv"
 
 
 def csv_discrepancies(kind: str) -> str:
