@@ -26,6 +26,7 @@ EXIT_BUSY = 4
 EXIT_OUTPUT = 6
 EXIT_REJECTED = 5
 EXIT_NOTIFY = 7
+EXIT_BUDGET = 8
 
 
 class ReportgenError(click.ClickException):
@@ -147,9 +148,11 @@ def _interrupt(signum: int, frame: Any) -> None:
 @click.option("--wait", type=float, default=0, show_default=True,
               help="Seconds to wait for another build on the same OUT to finish.")
 @click.option("--workers", type=click.IntRange(1, 16), help="Render processes (default: up to 2).")
+@click.option("--fail-on-budget", is_flag=True,
+              help="Exit 8 when the latest month's spend is over a [budgets] limit (the report is still published).")
 @verbose_option
 @_errors_to_exit_codes
-def build(wait: float, workers: int | None, verbose: bool, **options: Any) -> None:
+def build(wait: float, workers: int | None, fail_on_budget: bool, verbose: bool, **options: Any) -> None:
     """Snapshot the source, analyse it and publish the site to OUT/latest.
 
     Quiet on success unless stderr is a terminal or --verbose is given.
@@ -164,6 +167,9 @@ def build(wait: float, workers: int | None, verbose: bool, **options: Any) -> No
         result = run_build(config, wait_seconds=wait, workers=workers, progress=progress)
     if verbose or sys.stderr.isatty():
         _report(result)
+    if fail_on_budget and result.exceeded_budgets:
+        raise ReportgenError(f"over budget ({'; '.join(result.exceeded_budgets)}); the report is published",
+                             EXIT_BUDGET)
 
 
 @main.command()

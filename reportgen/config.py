@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -31,7 +31,8 @@ DEFAULT_CONFIG_FILE = "reportgen.toml"
 SETTINGS = ("source", "out", "page_size", "price_tolerance", "timezone", "title", "keep", "notes",
             "htpasswd", "base_url", "email_from", "email_to", "smtp_host", "smtp_port", "smtp_starttls", "smtp_user",
             "since", "until", "max_rejected_ratio", "source_timeout", "prices", "token_convention")
-SECTIONS = ("tables", "columns")
+SECTIONS = ("tables", "columns", "budgets")
+BUDGET_SCOPES = {"users": "user", "models": "model"}  # [budgets.<section>] -> scope
 
 
 # How the source counts cached tokens (see docs/reference.md, "Expected price"):
@@ -44,6 +45,18 @@ TOKEN_CONVENTIONS = ("cache_separate", "cache_included")
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message names the offending key or value."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A monthly spending limit: of the whole report (scope total), of one user or of one model."""
+    scope: str  # total | user | model
+    key: str | None  # the user_id or model; None for total
+    monthly_usd: Decimal
+
+    @property
+    def label(self) -> str:
+        return "all users" if self.scope == "total" else f"{self.scope} {self.key}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class Config:
     source_timeout: float = 30.0  # seconds to wait for a SQLite source another program holds locked
     prices: Path | None = None  # the operator's price table (CSV); None: genai-prices' bundled one
     token_convention: str = "cache_separate"  # one of TOKEN_CONVENTIONS
+    budgets: tuple[Budget, ...] = ()  # [budgets]: monthly limits, shown against each month's spend
     # hosting and e-mail (the SMTP password comes from REPORTGEN_SMTP_PASSWORD, never a file)
     htpasswd: Path | None = None
     base_url: str | None = None
@@ -103,7 +117,35 @@ def load_config(path: Path | None, overrides: Mapping[str, Any] | None = None) -
     columns = _merge_columns(raw.get("columns", {}), overrides.pop("columns", None) or {}, where)
     settings = {k: v for k, v in raw.items() if k in SETTINGS}
     settings.update({k: v for k, v in overrides.items() if v is not None})
-    return _build(settings, tables, columns, where)
+    config = _build(settings, tables, columns, where)
+    return replace(config, budgets=_budgets(raw.get("budgets", {}), where))
+
+
+def _budgets(section: Any, where: str) -> tuple[Budget, ...]:
+    """[budgets]: `total = USD`, and tables [budgets.users] and [budgets.models] of key = USD."""
+    if not isinstance(section, dict):
+        raise ConfigError(f"[budgets] in {where} must be a table")
+    _check_keys(section, {"total", *BUDGET_SCOPES}, "[budgets]", where)
+    budgets = []
+    if "total" in section:
+        budgets.append(Budget("total", None, _usd(section["total"], "budgets.total")))
+    for name, scope in BUDGET_SCOPES.items():
+        limits = section.get(name, {})
+        if not isinstance(limits, dict):
+            raise ConfigError(f"[budgets.{name}] in {where} must be a table of {scope} = USD")
+        budgets += [Budget(scope, str(key), _usd(value, f"budgets.{name}.{key}")) for key, value in limits.items()]
+    return tuple(budgets)
+
+
+def _usd(value: Any, name: str) -> Decimal:
+    try:
+        # str() first so a TOML float like 12.34 is taken as written, not as its binary value
+        amount = Decimal(str(value)) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise ConfigError(f"{name} must be a non-negative number of USD per month, got {value!r}")
+    return amount
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

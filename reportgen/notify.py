@@ -50,7 +50,8 @@ def _figures(out: Path, snapshot_id: str) -> dict:
     try:
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, 5)]
         return {"headline": pages.headline(con), "meta": pages.meta(con, 0), "top_users": users,
-                "discrepancies": pages.discrepancy_totals(con), "changes": _changes(con)}
+                "discrepancies": pages.discrepancy_totals(con), "changes": _changes(con),
+                "budgets": pages.budgets(con)}
     finally:
         con.close()
 

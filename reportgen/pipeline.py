@@ -19,7 +19,7 @@ from .ingest.connection import SNAPSHOT_DB
 from .ingest.sources import open_source
 from .site import render
 from .sql import changes
-from .sql.analyse import analyse
+from .sql.analyse import analyse, exceeded_budgets
 
 log = logging.getLogger("reportgen")
 
@@ -29,6 +29,7 @@ class BuildResult:
     path: Path
     counts: list[snapshot.TableCount]
     files: int
+    exceeded_budgets: tuple[str, ...] = ()  # budgets the latest month's spend is over, in words
 
     @property
     def report(self) -> Path:
@@ -101,6 +102,7 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     check_rejected_ratio(config, counts)
     log.info("analysing")
     analyse(config, db_path, report_window)
+    exceeded = tuple(exceeded_budgets(db_path))
     log.info("comparing with the previous snapshot %s", previous.snapshot_id or "(none)")
     comparison = changes.compare_in_build(db_path, snapshot_id, previous, render.render_key(config))
     if comparison.note:
@@ -120,4 +122,4 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     final = publish.publish(config.out, staging, snapshot_id, between=lambda: stop_here("before-swap"))
     stop_here("after-swap")
     log.info("published %s (%d files)", final, files)
-    return BuildResult(snapshot_id, final, counts, files)
+    return BuildResult(snapshot_id, final, counts, files, exceeded)

@@ -88,6 +88,7 @@ class IndexPage(PageContext):
     notes_html: str | None  # the operator's --notes as HTML (raw HTML in them escaped), or None
     # api/months.json's month_to_date: this month so far and the same days before (None: no requests)
     month_to_date: Row | None
+    budgets: list[Row]  # each [budgets] limit against the latest month's spend (queries.budgets)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +105,7 @@ class UserPage(PageContext):
     charts: list[dict]  # the user's spend and requests per day
     models: list[Row]  # models the user used: model, requests, price
     months: list[Row]  # the user's figures per calendar month (months table), oldest first
+    budget: Row | None  # the user's [budgets.users] limit against the latest month's spend, or None
     causes: dict[str, Row]  # likely cause of the user's discrepancies -> requests, difference_price
     rows: list[Row]  # this page of the user's requests (request views), newest first
     pager: dict[str, Any]  # pages of the user's requests

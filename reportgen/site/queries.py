@@ -349,6 +349,17 @@ def user_months(con: duckdb.DuckDBPyConnection, user_ids: list[str]) -> dict[str
             for uid, group in groupby(_dicts(rows), key=lambda r: r["user_id"])}
 
 
+def budgets(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Each [budgets] limit against the latest month's spend: scope, key, label, month, budget,
+    spend, remaining (negative when over), exceeded. Empty for a snapshot from before budgets."""
+    try:
+        rows = _dicts(con.execute("SELECT * EXCLUDE (current) FROM budget_status WHERE current "
+                                  "ORDER BY CASE scope WHEN 'total' THEN 0 WHEN 'user' THEN 1 ELSE 2 END, key"))
+    except duckdb.CatalogException:
+        return []
+    return [{**r, "label": "all users" if r["scope"] == "total" else f"{r['scope']} {r['key']}"} for r in rows]
+
+
 def long_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Request and user ids too long to encode as a file name (over 150 bytes): few, if any."""
     rows = con.execute("SELECT id FROM api_requests WHERE octet_length(encode(id)) > 150 UNION "

@@ -118,6 +118,7 @@ class Worker:
         exports.prepare(self.con)
         self.discrepancies = {kind: {**totals, "size_label": contexts.DISCREPANCY_SIZES[kind]}
                               for kind, totals in pages.discrepancy_summary(self.con).items()}
+        self.user_budgets = {b["key"]: b for b in pages.budgets(self.con) if b["scope"] == "user"}
         self.comparison_template = self.env.get_template("_comparison.html")
         self.calls_template = self.env.get_template("_calls_table.html")
         self._store: FragmentStore | None = None
@@ -243,7 +244,8 @@ class Worker:
                 rows = [{**request, "comparison_html": pasted[n][0], "calls_html": pasted[n][1]}
                         for n, request in requests]
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
-                          models=models, months=months_of.get(uid, []), causes=causes_of.get(uid, {}), rows=rows,
+                          models=models, months=months_of.get(uid, []), budget=self.user_budgets.get(uid),
+                          causes=causes_of.get(uid, {}), rows=rows,
                           pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
@@ -444,7 +446,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
                     charts=_daily_charts(pages.daily(con)),
                     models=pages.models(con), users=users, users_pager=contexts.pager(users_page, urls.users_page),
                     notes_html=markdown_html(settings.notes) if settings.notes else None,
-                    month_to_date=months["month_to_date"])
+                    month_to_date=months["month_to_date"], budgets=pages.budgets(con))
         worker.html(writer, contexts.MonthsPage, urls.MONTHS, document=months)
         worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
             {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
