@@ -27,6 +27,8 @@ def test_totals_count_calls_and_sum_figures_with_null_as_zero(tmp_path):
     assert got == [{
         "request_id": "r1", "orphan": False, "calls": 3, "input_tokens": 15, "output_tokens": 8,
         "cache_read_tokens": 3, "cache_write_tokens": 0, "price": Decimal("0.3"),
+        # no call names a model: none is priced, so nothing is expected rather than $0
+        "expected_price": None, "unpriced_calls": 3, "priced_calls_price": None,
         "first_user_id": None, "models": None,
     }]
 
