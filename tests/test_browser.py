@@ -125,3 +125,41 @@ def test_mobile_layout_keeps_tables_in_their_box(served, browser):
     page.locator("details.request summary").first.click()
     shot(page, "requests-open-mobile")
     context.close()
+
+
+def test_find_a_request_by_id_with_the_form_and_javascript_off(tmp_path, browser):
+    """The find form, typed into and submitted in Chromium with JavaScript off, against `reportgen
+    serve` (the route table's /find?usage_id=) and its Content-Security-Policy (form-action 'self')."""
+    import threading
+
+    from hosting import PASSWORD, USER, published_out
+
+    from reportgen.hosting.serve import make_server
+
+    out, htpasswd, _ = published_out(tmp_path)
+    request_id = next(p.stem for p in sorted((out / "latest" / "requests").glob("*.html"))
+                      if p.stem.isalnum() and not p.stem.startswith("page"))
+    httpd = make_server(out, "127.0.0.1", 0, htpasswd)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(java_script_enabled=False, http_credentials={"username": USER, "password": PASSWORD})
+    try:
+        page = context.new_page()
+        base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        page.goto(base + "requests/page-1.html")
+        page.fill("#find-usage-id", request_id)
+        page.click("form.find button")
+        page.wait_for_load_state()
+        assert page.url == f"{base}requests/find?usage_id={request_id}"
+        assert page.locator("h1 code").first.inner_text() == request_id  # the request's own page
+        shot(page, "find-request")
+        page.click("nav[aria-label=Sections] >> text=Requests")  # its relative links work at this URL
+        assert page.url == base + "requests/page-1.html" and page.locator("h1").inner_text() == "Requests"
+        page.goto(base)
+        page.fill("#find-usage-id", "no-such-request")
+        page.click("form.find button")
+        page.wait_for_load_state()
+        assert "no-such-request" in page.url and page.locator("h1").count() == 0  # a plain 404
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

@@ -65,6 +65,15 @@ TABLE = [
     ("/api/requests?usage_id", 404, None),
     ("/api/requests?page=1&x=%20", 404, None),
     ("/api/inference-calls?usage_id=../../etc/passwd", 404, None),
+    # the find form's target: the same table, answered with the HTML pages
+    ("/requests/find?usage_id={rid}", 200, "latest/requests/{rid}.html"),
+    ("/requests/find", 200, "latest/requests/page-1.html"),
+    ("/requests/find?page=2", 200, "latest/requests/page-2.html"),
+    ("/requests/find?usage_id=", 200, "latest/requests/page-1.html"),
+    ("/requests/find?usage_id=no-such-request", 404, None),
+    ("/requests/find?usage_id=../escape", 404, None),
+    ("/requests/find?usage_id=a%20b", 404, None),
+    ("/snapshots/{sid}/requests/find?usage_id={rid}", 404, None),
     # hidden files and the snapshot database
     ("/snapshot.duckdb", 404, None),
     ("/snapshot.duckdb/", 404, None),

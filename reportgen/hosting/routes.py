@@ -11,12 +11,14 @@ The table:
 - Hidden: any path segment starting with `.` (the lock, staging folders, .htpasswd) and anything
   named `*.duckdb` (the snapshot database), whatever follows it: 404.
 - The original dashboard's endpoints, on latest only: `/api/requests`, `/api/inference-calls` and
-  `/api/user-summary`. Their query string must be plain `name=value` pairs of
+  `/api/user-summary`; and `/requests/find`, the find form's target, which answers the same way with the
+  HTML pages (`requests/<id>.html`, `requests/page-N.html`). Their query string must be plain
+  `name=value` pairs of
   `[A-Za-z0-9_.-]`, naming `page` and `usage_id` once at most (else 404: anything
   percent-encoded is asked for by its file's path instead). A `usage_id` that is not empty picks
-  `api/requests/<id>.json` or `api/inference-calls/by-usage/<id>.json` when the id is its own file
-  name (see ID_FILE_NAME; any other id: 404); else `page` (a whole number from 1, anything else
-  means 1) picks `page-N.json`.
+  `api/requests/<id>.json` or `api/inference-calls/by-usage/<id>.json` (`/requests/find`:
+  `requests/<id>.html`) when the id is its own file name (see ID_FILE_NAME; any other id: 404);
+  else `page` (a whole number from 1, anything else means 1) picks `page-N.json` (`.html`).
 - Authentication is checked before any of this: without valid credentials every URL is 401.
 """
 
@@ -26,8 +28,9 @@ import re
 from dataclasses import dataclass
 
 # One policy for every server and for `reportgen serve`: no inline script or style at all.
+# Forms may only be sent to the site itself (the find form, a GET to /find).
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-                           "form-action 'none'; frame-ancestors 'none'")
+                           "form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -50,14 +53,19 @@ AMBIGUOUS_QUERY = r"(^|&)page=.*&page=|(^|&)usage_id=.*&usage_id="
 @dataclass(frozen=True)
 class ApiRoute:
     url: str  # the original dashboard's endpoint
-    pages: str  # folder of its page-N.json files
+    pages: str  # folder of its page-N files
     by_usage: str | None  # folder of its ?usage_id= files; None where the endpoint has no such filter
+    suffix: str = ".json"  # of the files it answers with
 
 
+# the find form's target: a request's page by its id (templates/_find.html); inside requests/, so
+# that the relative links of the page it answers with resolve as they do at the page's own URL
+FIND = "/requests/find"
 API_ROUTES = (
     ApiRoute("/api/requests", "api/requests", "api/requests"),
     ApiRoute("/api/inference-calls", "api/inference-calls", "api/inference-calls/by-usage"),
     ApiRoute("/api/user-summary", "api/user-summary", None),
+    ApiRoute(FIND, "requests", "requests", ".html"),
 )
 SNAPSHOTS_PREFIX = "/snapshots/"
 
@@ -81,10 +89,10 @@ def api_file(url_path: str, query: str) -> str | None:
         usage_id = query_value(query, "usage_id")
         if usage_id:
             if re.match(ID_FILE_NAME, usage_id) and not re.match(RESERVED_NAME, usage_id):
-                return f"{route.by_usage}/{usage_id}.json"
+                return f"{route.by_usage}/{usage_id}{route.suffix}"
             return None
     page = query_value(query, "page") or ""
-    return f"{route.pages}/page-{page if re.match(PAGE_NUMBER, page) else 1}.json"
+    return f"{route.pages}/page-{page if re.match(PAGE_NUMBER, page) else 1}{route.suffix}"
 
 
 def is_api_url(url_path: str) -> bool:

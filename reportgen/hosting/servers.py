@@ -36,10 +36,6 @@ def server_config(kind: str, out: Path, htpasswd: Path, listen: str = "443 ssl",
     return writers[kind](out, htpasswd, listen, server_name)
 
 
-def _api_names() -> str:
-    return "|".join(route.url.removeprefix("/api/") for route in API_ROUTES)
-
-
 def _pair(name: str, value: str) -> str:
     """A regex for a query string holding `name=` with a value matching `value` (group 2)."""
     return f"(^|&){name}=({value})(&|$)"
@@ -119,12 +115,12 @@ def _nginx_api_location(route: routes.ApiRoute) -> str:
     lines = [f"    location = {route.url} {{",
              f"        if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}"]
     if route.by_usage:
-        usage_file = f"/{route.by_usage}/$reportgen_usage_file.json"
+        usage_file = f"/{route.by_usage}/$reportgen_usage_file{route.suffix}"
         lines += [f'        if ($reportgen_usage_file = "/") {{ rewrite ^ {NOT_FOUND}? last; }}',
                   f'        if ($reportgen_usage_file != "") {{ rewrite ^ {usage_file}? last; }}']
-    page = f"/{route.pages}/page-$arg_page.json"
+    page = f"/{route.pages}/page-$arg_page{route.suffix}"
     lines += [f'        if ($arg_page ~ "{PAGE_NUMBER}") {{ rewrite ^ {page}? last; }}',
-              f"        rewrite ^ /{route.pages}/page-1.json? last;",
+              f"        rewrite ^ /{route.pages}/page-1{route.suffix}? last;",
               "    }"]
     return "\n".join(lines)
 
@@ -135,13 +131,17 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
     headers = "\n".join(f'    Header always set {name} "{value}"' for name, value in SECURITY_HEADERS.items())
     address = listen.split()[0]
     address = address if ":" in address else f"*:{address}"
-    names = _api_names()
+    urls = "|".join(route.url for route in API_ROUTES)
     usage_ok = (f"(?!{_bare(RESERVED_NAME)}(?:&|$))" + _bare(ID_FILE_NAME))
     by_usage = "\n".join(
         f'    RewriteCond %{{QUERY_STRING}} "{_pair("usage_id", usage_ok)}"\n'
-        f'    RewriteRule "^{route.url}$" "/{route.by_usage}/%2.json" [PT,QSD]'
+        f'    RewriteRule "^{route.url}$" "/{route.by_usage}/%2{route.suffix}" [PT,QSD]'
         for route in API_ROUTES if route.by_usage)
-    with_usage = "|".join(route.url.removeprefix("/api/") for route in API_ROUTES if route.by_usage)
+    with_usage = "|".join(route.url for route in API_ROUTES if route.by_usage)
+    paged = "\n".join(
+        f'    RewriteCond %{{QUERY_STRING}} "{_pair("page", _bare(PAGE_NUMBER))}"\n'
+        f'    RewriteRule "^{route.url}$" "/{route.pages}/page-%2{route.suffix}" [PT,QSD]\n'
+        f'    RewriteRule "^{route.url}$" "/{route.pages}/page-1{route.suffix}" [PT,QSD]' for route in API_ROUTES)
     return f"""# reportgen: serve {out} behind HTTP basic auth (Apache 2.4; needs mod_auth_basic, mod_authn_file,
 # mod_authz_user, mod_headers, mod_rewrite, mod_alias, mod_dir). Use it in a *:443 VirtualHost with
 # SSLEngine on.
@@ -176,13 +176,11 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
     # the original dashboard's endpoints, query strings and all
     RewriteCond %{{QUERY_STRING}} "!{PLAIN_QUERY}" [OR]
     RewriteCond %{{QUERY_STRING}} "{AMBIGUOUS_QUERY}"
-    RewriteRule "^/api/({names})$" "{NOT_FOUND}" [PT,QSD]
+    RewriteRule "^({urls})$" "{NOT_FOUND}" [PT,QSD]
 {by_usage}
     RewriteCond %{{QUERY_STRING}} "{_pair("usage_id", "[^&]+")}"
-    RewriteRule "^/api/({with_usage})$" "{NOT_FOUND}" [PT,QSD]
-    RewriteCond %{{QUERY_STRING}} "{_pair("page", _bare(PAGE_NUMBER))}"
-    RewriteRule "^/api/({names})$" "/api/$1/page-%2.json" [PT,QSD]
-    RewriteRule "^/api/({names})$" "/api/$1/page-1.json" [PT,QSD]
+    RewriteRule "^({with_usage})$" "{NOT_FOUND}" [PT,QSD]
+{paged}
 
     # precompressed twins (file.json.gz) for clients that accept gzip
     RewriteCond %{{HTTP:Accept-Encoding}} gzip
@@ -220,8 +218,14 @@ def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
             path {route.url}
             expression `{usage_ok}`
         }}
-        rewrite @usage_{n} /{route.by_usage}/{{query.usage_id}}.json""" for n, route in enumerate(API_ROUTES)
+        rewrite @usage_{n} /{route.by_usage}/{{query.usage_id}}{route.suffix}""" for n, route in enumerate(API_ROUTES)
                          if route.by_usage)
+    paged = "\n".join(f"""        @paged_{n} {{
+            path {route.url}
+            expression `{{query.page}}.matches("{PAGE_NUMBER}")`
+        }}
+        rewrite @paged_{n} /{route.pages}/page-{{query.page}}{route.suffix}
+        rewrite {route.url} /{route.pages}/page-1{route.suffix}""" for n, route in enumerate(API_ROUTES))
     file_server = """file_server {
                 precompressed gzip
                 disable_canonical_uris
@@ -255,13 +259,7 @@ def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
             expression `{{query.usage_id}} != ""`
         }}
         respond @usage_other 404
-        @paged {{
-            path_regexp paged ^/api/({_api_names()})$
-            expression `{{query.page}}.matches("{PAGE_NUMBER}")`
-        }}
-        rewrite @paged /api/{{re.paged.1}}/page-{{query.page}}.json
-        @first path_regexp first ^/api/({_api_names()})$
-        rewrite @first /api/{{re.first.1}}/page-1.json
+{paged}
 
         # every snapshot under its permanent URL, as linked from e-mails; latest at /
         root * {out}/latest

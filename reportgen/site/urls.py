@@ -85,6 +85,7 @@ HELP = "help.html"
 API_DOCS = "api.html"
 CHANGES = "changes.html"
 MONTHS = "months.html"
+FIND = "requests/find"  # not a file: the find form's target, answered by the route table (hosting/routes.py)
 DISCREPANCIES = "discrepancies/index.html"
 QUALITY = "quality/index.html"
 
