@@ -122,7 +122,7 @@ def test_unpriced_calls_are_null_never_zero_and_leave_discrepancies_alone(tmp_pa
     page = BeautifulSoup((site / urls.request("mixed")).read_text(encoding="utf-8"), "html.parser")
     figures = {row.th.get_text(strip=True): row.td.get_text(strip=True) for row in page.select("table.expected tr")}
     assert figures == {"Recorded price of its priced calls": "$0.300000", "Expected price": "$0.002500",
-                       "Recorded minus expected": "+$0.297500"}
+                       "Recorded minus expected": "+$0.297500⚠ differs"}  # in words, not colour alone
     assert "1 of its calls could not be priced" in page.select_one("p.unpriced").get_text()
     expected_cells = [row.select("td")[-1].get_text(strip=True) for row in page.select("table.calls tbody tr")]
     assert sorted(expected_cells) == ["$0.002500", "unpriced"]
