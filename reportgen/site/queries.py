@@ -353,11 +353,9 @@ def budgets(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Each [budgets] limit against the latest month's spend: scope, key, label, month, budget,
     spend, remaining (negative when over), exceeded. Empty for a snapshot from before budgets."""
     try:
-        rows = _dicts(con.execute("SELECT * EXCLUDE (current) FROM budget_status WHERE current "
-                                  "ORDER BY CASE scope WHEN 'total' THEN 0 WHEN 'user' THEN 1 ELSE 2 END, key"))
+        return _dicts(con.execute("SELECT * EXCLUDE (n, current) FROM budget_status WHERE current ORDER BY n"))
     except duckdb.CatalogException:
         return []
-    return [{**r, "label": "all users" if r["scope"] == "total" else f"{r['scope']} {r['key']}"} for r in rows]
 
 
 def long_ids(con: duckdb.DuckDBPyConnection) -> list[str]:

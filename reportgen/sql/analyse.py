@@ -26,10 +26,11 @@ def _analyse(config: Config, db_path: Path, window: Window) -> None:
         con.execute("SET VARIABLE cache_included = ?", [config.token_convention == "cache_included"])
         for name, bound in (("window_start", window.start), ("window_end", window.end)):
             con.execute(f"SET VARIABLE {name} = ?::TIMESTAMPTZ", [bound.isoformat() if bound else None])
-        con.execute("CREATE OR REPLACE TABLE budgets (scope VARCHAR, key VARCHAR, monthly_usd DECIMAL(38, 12))")
+        con.execute("CREATE OR REPLACE TABLE budgets (scope VARCHAR, key VARCHAR, label VARCHAR, "
+                    "monthly_usd DECIMAL(38, 12))")
         if config.budgets:
-            con.executemany("INSERT INTO budgets VALUES (?, ?, ?::DECIMAL(38, 12))",
-                            [(b.scope, b.key, str(b.monthly_usd)) for b in config.budgets])
+            con.executemany("INSERT INTO budgets VALUES (?, ?, ?, ?::DECIMAL(38, 12))",
+                            [(b.scope, b.key, b.label, str(b.monthly_usd)) for b in config.budgets])
         run_stage(con, "analysis")
         con.execute("CHECKPOINT")
     finally:
@@ -40,9 +41,9 @@ def exceeded_budgets(db_path: Path) -> list[str]:
     """The budgets the latest month's spend is over, in words (budget_status.sql)."""
     con = connect(db_path, read_only=True)
     try:
-        rows = con.execute("SELECT scope, key, month, budget, spend FROM budget_status WHERE current AND exceeded "
-                           "ORDER BY CASE scope WHEN 'total' THEN 0 WHEN 'user' THEN 1 ELSE 2 END, key").fetchall()
+        rows = con.execute("SELECT label, month, budget, spend FROM budget_status WHERE current AND exceeded "
+                           "ORDER BY n").fetchall()
     finally:
         con.close()
-    return [f"{'all users' if scope == 'total' else f'{scope} {key}'} spent ${spend.normalize():f} of "
-            f"${budget.normalize():f} in {month}" for scope, key, month, budget, spend in rows]
+    return [f"{label} spent ${spend.normalize():f} of ${budget.normalize():f} in {month}"
+            for label, month, budget, spend in rows]
