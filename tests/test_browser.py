@@ -127,9 +127,10 @@ def test_mobile_layout_keeps_tables_in_their_box(served, browser):
     context.close()
 
 
-def test_find_a_request_by_id_with_the_form_and_javascript_off(tmp_path, browser):
-    """The find form, typed into and submitted in Chromium with JavaScript off, against `reportgen
-    serve` (the route table's /find?usage_id=) and its Content-Security-Policy (form-action 'self')."""
+def test_find_a_request_and_a_user_by_id_with_the_forms_and_javascript_off(tmp_path, browser):
+    """The find forms, typed into and submitted in Chromium with JavaScript off, against `reportgen
+    serve` (the route table's /requests/find?usage_id= and /users/find?user_id=) and its
+    Content-Security-Policy (form-action 'self', which a redirect after a form must pass too)."""
     import threading
 
     from hosting import PASSWORD, USER, published_out
@@ -139,6 +140,7 @@ def test_find_a_request_by_id_with_the_form_and_javascript_off(tmp_path, browser
     out, htpasswd, _ = published_out(tmp_path)
     request_id = next(p.stem for p in sorted((out / "latest" / "requests").glob("*.html"))
                       if p.stem.isalnum() and not p.stem.startswith("page"))
+    user_id = next(p.name for p in sorted((out / "latest" / "users").iterdir()) if p.name.isalnum())
     httpd = make_server(out, "127.0.0.1", 0, htpasswd)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     context = browser.new_context(java_script_enabled=False, http_credentials={"username": USER, "password": PASSWORD})
@@ -147,7 +149,7 @@ def test_find_a_request_by_id_with_the_form_and_javascript_off(tmp_path, browser
         base = f"http://127.0.0.1:{httpd.server_address[1]}/"
         page.goto(base + "requests/page-1.html")
         page.fill("#find-usage-id", request_id)
-        page.click("form.find button")
+        page.click("form.find:has(#find-usage-id) button")
         page.wait_for_load_state()
         assert page.url == f"{base}requests/find?usage_id={request_id}"
         assert page.locator("h1 code").first.inner_text() == request_id  # the request's own page
@@ -156,9 +158,16 @@ def test_find_a_request_by_id_with_the_form_and_javascript_off(tmp_path, browser
         assert page.url == base + "requests/page-1.html" and page.locator("h1").inner_text() == "Requests"
         page.goto(base)
         page.fill("#find-usage-id", "no-such-request")
-        page.click("form.find button")
+        page.click("form.find:has(#find-usage-id) button")
         page.wait_for_load_state()
         assert "no-such-request" in page.url and page.locator("h1").count() == 0  # a plain 404
+        page.goto(base + "users/page-1.html")
+        page.fill("#find-user-id", user_id)
+        page.click("form.find:has(#find-user-id) button")
+        page.wait_for_load_state()
+        assert page.url == f"{base}users/{user_id}/page-1.html"  # redirected to the user's own URL
+        assert page.locator("main p code").first.inner_text() == user_id
+        shot(page, "find-user")
     finally:
         context.close()
         httpd.shutdown()

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.integration
 
 ESCAPE = "../escape"  # an id of the demo data that is not a safe file name
 
-# (target, status, file under OUT for 200 / Location path for 301); {sid} = the snapshot, {rid} =
-# a request whose id is its own file name
+# (target, status, file under OUT for 200 / Location path for 301 and 302); {sid} = the snapshot,
+# {rid} = a request and {uid} a user whose id is its own file name
 TABLE = [
     ("/", 200, "latest/index.html"),
     ("/index.html", 200, "latest/index.html"),
@@ -74,6 +74,18 @@ TABLE = [
     ("/requests/find?usage_id=../escape", 404, None),
     ("/requests/find?usage_id=a%20b", 404, None),
     ("/snapshots/{sid}/requests/find?usage_id={rid}", 404, None),
+    # the user find form's target: a redirect to the user's page (which need not exist)
+    ("/users/find?user_id={uid}", 302, "/users/{uid}/page-1.html"),
+    ("/users/find?x=1&user_id={uid}", 302, "/users/{uid}/page-1.html"),
+    ("/users/find?user_id=no-such-user", 302, "/users/no-such-user/page-1.html"),
+    ("/users/no-such-user/page-1.html", 404, None),
+    ("/users/find", 404, None),
+    ("/users/find?user_id=", 404, None),
+    ("/users/find?user_id={uid}&user_id={uid}", 404, None),
+    ("/users/find?user_id=../escape", 404, None),
+    ("/users/find?user_id=a%40b", 404, None),
+    ("/users/find?user_id=page-2", 404, None),
+    ("/snapshots/{sid}/users/find?user_id={uid}", 404, None),
     # hidden files and the snapshot database
     ("/snapshot.duckdb", 404, None),
     ("/snapshot.duckdb/", 404, None),
@@ -95,7 +107,7 @@ TABLE = [
     ("/assets", 301, "/assets/"),
 ]
 UNAUTHENTICATED = ["/", "/nope.html", "/snapshot.duckdb", "/snapshots/{sid}", "/api/requests?usage_id=../x",
-                   "/api/requests?page=1&x=%20", "/.reportgen-not-found"]
+                   "/api/requests?page=1&x=%20", "/.reportgen-not-found", "/users/find?user_id={uid}"]
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +115,7 @@ def hosted():
     with published_for_workers("routes") as (tmp, out, htpasswd, snapshot_id):
         ids = [p.stem for p in (out / "latest" / "api" / "requests").glob("*.json")]
         request_id = sorted(i for i in ids if i.isalnum() and not i.startswith("page"))[0]
+        user_id = sorted(p.name for p in (out / "latest" / "users").iterdir() if p.name.isalnum())[0]
         # symlinks planted inside the snapshot, out of it: no server may follow them
         os.symlink("/etc/passwd", out / "latest" / "passwd.html")
         os.symlink(htpasswd, out / "latest" / "htpasswd.html")
@@ -111,7 +124,7 @@ def hosted():
             os.lchown(out / "latest" / planted, pwd.getpwnam("www-data").pw_uid, -1)
         with ExitStack() as running:
             ports = {name: running.enter_context(start(tmp, out, htpasswd)) for name, start in SERVERS.items()}
-            yield ports, out, {"sid": snapshot_id, "rid": request_id}
+            yield ports, out, {"sid": snapshot_id, "rid": request_id, "uid": user_id}
 
 
 @pytest.mark.parametrize("server", SERVERS)
@@ -123,7 +136,7 @@ def test_same_answer_everywhere(hosted, server, target, status, expected):
     assert got_status == status
     if status == 200:
         assert body == (out / expected.format(**names)).read_bytes()
-    if status == 301:
+    if status in (301, 302):
         assert urlsplit(headers["location"]).path == expected.format(**names)
     for name, value in SECURITY_HEADERS.items():
         assert headers.get(name.lower()) == value, name

@@ -19,6 +19,9 @@ The table:
   `api/requests/<id>.json` or `api/inference-calls/by-usage/<id>.json` (`/requests/find`:
   `requests/<id>.html`) when the id is its own file name (see ID_FILE_NAME; any other id: 404);
   else `page` (a whole number from 1, anything else means 1) picks `page-N.json` (`.html`).
+- `/users/find?user_id=ID`, the user find form's target (latest only, the same rules for the query
+  and the id): a 302 redirect to `/users/ID/page-1.html`, that user's page, which sits a folder
+  deeper and so needs its own URL for its relative links; no id, or any other: 404.
 - Authentication is checked before any of this: without valid credentials every URL is 401.
 """
 
@@ -47,7 +50,7 @@ PLAIN_QUERY = r"^([A-Za-z0-9_.-]+=[A-Za-z0-9_.-]*(&[A-Za-z0-9_.-]+=[A-Za-z0-9_.-
 ID_FILE_NAME = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$"  # an id that is its own file name (site/urls.py)
 RESERVED_NAME = r"^([Pp][Aa][Gg][Ee]-[0-9]+|[Ii][Nn][Dd][Ee][Xx])$"  # names the site uses itself
 PAGE_NUMBER = r"^[1-9][0-9]{0,8}$"
-AMBIGUOUS_QUERY = r"(^|&)page=.*&page=|(^|&)usage_id=.*&usage_id="
+AMBIGUOUS_QUERY = r"(^|&)page=.*&page=|(^|&)usage_id=.*&usage_id=|(^|&)user_id=.*&user_id="
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ API_ROUTES = (
     ApiRoute("/api/user-summary", "api/user-summary", None),
     ApiRoute(FIND, "requests", "requests", ".html"),
 )
+# the user find form's target (templates/_find.html): redirects to USER_PAGE of the id
+USER_FIND = "/users/find"
+USER_PAGE = "/users/{}/page-1.html"
 SNAPSHOTS_PREFIX = "/snapshots/"
 
 
@@ -88,11 +94,22 @@ def api_file(url_path: str, query: str) -> str | None:
     if route.by_usage:
         usage_id = query_value(query, "usage_id")
         if usage_id:
-            if re.match(ID_FILE_NAME, usage_id) and not re.match(RESERVED_NAME, usage_id):
-                return f"{route.by_usage}/{usage_id}{route.suffix}"
-            return None
+            return f"{route.by_usage}/{usage_id}{route.suffix}" if is_own_file_name(usage_id) else None
     page = query_value(query, "page") or ""
     return f"{route.pages}/page-{page if re.match(PAGE_NUMBER, page) else 1}{route.suffix}"
+
+
+def is_own_file_name(identifier: str) -> bool:
+    """An id whose file is named after it (any other's is encoded, see site/urls.py id_stem)."""
+    return bool(re.match(ID_FILE_NAME, identifier)) and not re.match(RESERVED_NAME, identifier)
+
+
+def user_find_location(query: str) -> str | None:
+    """Where /users/find sends its query: the named user's page, or None for 404."""
+    if not re.match(PLAIN_QUERY, query) or re.search(AMBIGUOUS_QUERY, query):
+        return None
+    user_id = query_value(query, "user_id")
+    return USER_PAGE.format(user_id) if user_id and is_own_file_name(user_id) else None
 
 
 def is_api_url(url_path: str) -> bool:

@@ -1,7 +1,7 @@
 """`reportgen serve`: a preview server for OUT that runs the route table of routes.py, with the
 same headers and basic auth as the generated nginx, Apache and Caddy configs. Loopback by
 default; serves only regular files whose real path is inside their snapshot; answers 200, 301
-(a folder without its slash), 400, 401, 404 or 405: never a listing or a file outside OUT."""
+(a folder without its slash), 302 (a user found), 400, 401, 404 or 405: never a listing or a file outside OUT."""
 
 from __future__ import annotations
 
@@ -33,11 +33,13 @@ class ServeError(Exception):
 
 
 class Redirect(Exception):
-    """A folder asked for without its trailing slash: 301 to the URL with it."""
+    """A folder asked for without its trailing slash (301 to the URL with it), or the user find
+    form's target (302 to the user's page)."""
 
-    def __init__(self, location: str):
+    def __init__(self, location: str, status: int = 301):
         super().__init__(location)
         self.location = location
+        self.status = status
 
 
 def resolve(out: Path, raw_path: str, query: str) -> Path | None:
@@ -55,6 +57,11 @@ def resolve(out: Path, raw_path: str, query: str) -> Path | None:
         raise BadRequest("dot segments in path")
     if re.search(routes.HIDDEN_PATH, path):
         return None
+    if path == routes.USER_FIND:
+        location = routes.user_find_location(query)
+        if location is None:
+            return None
+        raise Redirect(location, 302)
     if routes.is_api_url(path):
         relative = routes.api_file(path, query)
         return _file_in(out / "latest", relative) if relative else None
@@ -127,7 +134,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._reply(400, f"bad request: {e}\n".encode(), "text/plain; charset=utf-8", body=body)
             return
         except Redirect as e:
-            self._reply(301, b"moved\n", "text/plain; charset=utf-8", extra={"Location": e.location}, body=body)
+            self._reply(e.status, b"moved\n", "text/plain; charset=utf-8", extra={"Location": e.location}, body=body)
             return
         if target is None:
             self._reply(404, b"not found\n", "text/plain; charset=utf-8", body=body)

@@ -17,6 +17,8 @@ from .routes import (
     PLAIN_QUERY,
     RESERVED_NAME,
     SECURITY_HEADERS,
+    USER_FIND,
+    USER_PAGE,
 )
 
 SERVERS = ("nginx", "apache", "caddy")
@@ -68,6 +70,13 @@ map $arg_usage_id $reportgen_usage_file {{
     "~{ID_FILE_NAME}" $arg_usage_id;
     default "/";
 }}
+# the same for the user find form's ?user_id=
+map $arg_user_id $reportgen_user_file {{
+    "" "";
+    "~{RESERVED_NAME}" "/";
+    "~{ID_FILE_NAME}" $arg_user_id;
+    default "/";
+}}
 
 server {{
     listen {listen};
@@ -95,6 +104,17 @@ server {{
 
     # the original dashboard's endpoints, query strings and all
 {api}
+
+    # the user find form: a redirect to the user's page. `return` runs before authentication,
+    # try_files after it: so the redirect is made by the named location try_files falls back to.
+    location = {USER_FIND} {{
+        if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}
+        if ($reportgen_user_file ~ "^/?$") {{ rewrite ^ {NOT_FOUND}? last; }}
+        try_files {NOT_FOUND} @reportgen_user_find;
+    }}
+    location @reportgen_user_find {{
+        return 302 {USER_PAGE.format("$reportgen_user_file")};
+    }}
 
     # every snapshot under its permanent URL, as linked from e-mails
     location ^~ /snapshots/ {{
@@ -166,6 +186,14 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
         RewriteCond %{{REQUEST_FILENAME}} -d
         RewriteCond %{{REQUEST_FILENAME}}/index.html !-f
         RewriteRule ^ - [R=404]
+        # the user find form: a redirect to the user's page (the last condition's group 2 is the id)
+        RewriteCond %{{REQUEST_URI}} "^{USER_FIND}$"
+        RewriteCond %{{QUERY_STRING}} "{PLAIN_QUERY}"
+        RewriteCond %{{QUERY_STRING}} "!{AMBIGUOUS_QUERY}"
+        RewriteCond %{{QUERY_STRING}} "{_pair("user_id", usage_ok)}"
+        RewriteRule ^ "{USER_PAGE.format("%2")}" [R=302,QSD,L]
+        RewriteCond %{{REQUEST_URI}} "^{USER_FIND}$"
+        RewriteRule ^ - [R=404]
     </Directory>
 {headers}
 
@@ -214,6 +242,7 @@ def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
     query_ok = f'{query}.matches("{PLAIN_QUERY}") && !{query}.matches("{AMBIGUOUS_QUERY}")'
     usage_paths = " ".join(route.url for route in API_ROUTES if route.by_usage)
     usage_ok = f'{{query.usage_id}}.matches("{ID_FILE_NAME}") && !{{query.usage_id}}.matches("{RESERVED_NAME}")'
+    user_ok = usage_ok.replace("usage_id", "user_id")
     by_usage = "\n".join(f"""        @usage_{n} {{
             path {route.url}
             expression `{usage_ok}`
@@ -260,6 +289,13 @@ def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
         }}
         respond @usage_other 404
 {paged}
+        # the user find form: a redirect to the user's page
+        @user_find {{
+            path {USER_FIND}
+            expression `{query_ok} && {user_ok}`
+        }}
+        redir @user_find {USER_PAGE.format("{query.user_id}")} 302
+        respond {USER_FIND} 404
 
         # every snapshot under its permanent URL, as linked from e-mails; latest at /
         root * {out}/latest

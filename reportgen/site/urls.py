@@ -85,7 +85,9 @@ HELP = "help.html"
 API_DOCS = "api.html"
 CHANGES = "changes.html"
 MONTHS = "months.html"
-FIND = "requests/find"  # not a file: the find form's target, answered by the route table (hosting/routes.py)
+# not files: the find forms' targets, answered by the route table (hosting/routes.py)
+FIND = "requests/find"
+USER_FIND = "users/find"
 DISCREPANCIES = "discrepancies/index.html"
 QUALITY = "quality/index.html"
 
