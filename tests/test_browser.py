@@ -9,6 +9,7 @@ import http.server
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -168,6 +169,71 @@ def test_find_a_request_and_a_user_by_id_with_the_forms_and_javascript_off(tmp_p
         assert page.url == f"{base}users/{user_id}/page-1.html"  # redirected to the user's own URL
         assert page.locator("main p code").first.inner_text() == user_id
         shot(page, "find-user")
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tmp_path, browser):
+    """search.html in Chromium with JavaScript on, served by `reportgen serve` with its
+    Content-Security-Policy: Pagefind's box, its WebAssembly and index all load from the site
+    (no request leaves it, no CSP violation), and a search finds a user's page, a model and the
+    requests list page that holds a request id. With JavaScript off the page still has the forms."""
+    import threading
+
+    from hosting import PASSWORD, USER, published_out
+
+    from reportgen.hosting.serve import make_server
+
+    out, htpasswd, _ = published_out(tmp_path)
+    latest = out / "latest"
+    user_id = next(p.name for p in sorted((latest / "users").iterdir()) if p.name.isalnum())
+    request_id = next(p.stem for p in sorted((latest / "requests").glob("*.html"))
+                      if p.stem.isalnum() and not p.stem.startswith("page"))
+    holding = next(p.name for p in sorted((latest / "requests").glob("page-*.html"))
+                   if f">{request_id}</code>" in p.read_text(encoding="utf-8"))
+    httpd = make_server(out, "127.0.0.1", 0, htpasswd)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    context = browser.new_context(http_credentials={"username": USER, "password": PASSWORD})
+    try:
+        page = context.new_page()
+        problems, outside = [], []
+        page.on("console", lambda m: problems.append(f"{m.text} {m.location}")
+                if m.type in ("error", "warning") and not m.location["url"].endswith("/favicon.ico") else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+        def results(term: str) -> list[str]:
+            page.goto(f"{base}search.html?q={term}")
+            page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+            return [urlsplit(link).path for link in
+                    page.locator(".pagefind-ui__result-link").evaluate_all("links => links.map(a => a.href)")]
+
+        assert f"/users/{user_id}/page-1.html" in results(user_id)
+        shot(page, "search-user")
+        assert f"/requests/{holding}" in results(request_id)
+        # every result, past the first few the box shows, through Pagefind's own API on the page
+        every = page.evaluate("""async term => {
+            const pagefind = await import("./pagefind/pagefind.js");
+            const found = await pagefind.search(term);
+            return Promise.all(found.results.map(async r => (await r.data()).url)); }""", "gpt-4o-mini")
+        assert "/" in every and any(url.startswith("/users/") for url in every)  # the model's spend, its users
+        page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+        results("onerror")  # the demo's hostile handles, in results' titles and excerpts: shown as text
+        assert page.locator(".pagefind-ui__result-link").count() > 0 and page.locator("#search img").count() == 0
+        assert problems == [] and outside == []
+    finally:
+        context.close()
+    context = browser.new_context(java_script_enabled=False,
+                                  http_credentials={"username": USER, "password": PASSWORD})
+    try:
+        page = context.new_page()
+        page.goto(base + "search.html")
+        assert page.locator("#find-usage-id").is_visible() and page.locator("#find-user-id").is_visible()
+        assert page.locator(".pagefind-ui").count() == 0
     finally:
         context.close()
         httpd.shutdown()

@@ -16,7 +16,7 @@ MANIFEST = urls.MANIFEST
 REQUIRED_FILES = [SNAPSHOT_DB, urls.INDEX, urls.META, urls.STYLESHEET, urls.api_user_page(1), urls.api_request_page(1),
                   urls.api_call_page(1), urls.users_page(1), urls.requests_page(1), urls.calls_page(1),
                   urls.DISCREPANCIES, urls.QUALITY, urls.HELP, urls.API_DOCS, urls.CHANGES, urls.API_CHANGES,
-                  urls.MONTHS, urls.API_MONTHS]
+                  urls.MONTHS, urls.API_MONTHS, urls.SEARCH, urls.SEARCH_SCRIPT, urls.SEARCH_BUNDLE + "pagefind.js"]
 
 
 class IncompleteSnapshot(PublishError):

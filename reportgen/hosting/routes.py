@@ -31,9 +31,12 @@ import re
 from dataclasses import dataclass
 
 # One policy for every server and for `reportgen serve`: no inline script or style at all.
-# Forms may only be sent to the site itself (the find form, a GET to /find).
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-                           "form-action 'self'; frame-ancestors 'none'")
+# Forms may only be sent to the site itself (the find forms). Scripts, their WebAssembly, workers
+# and fetches only from the site itself: search.html's Pagefind (site/search.py), the one page
+# with a script, compiles its WebAssembly ('wasm-unsafe-eval', which allows no eval of text).
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; "
+                           "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",

@@ -47,10 +47,10 @@ CALL_FLAGS = {
     "other_user": "made for another user",
     "far_from_request": "more than an hour from its request",
 }
-NAV = (("Overview", urls.INDEX), ("Users", urls.users_page(1)), ("Requests", urls.requests_page(1)),
-       ("Inference calls", urls.calls_page(1)), ("Months", urls.MONTHS), ("Discrepancies", urls.DISCREPANCIES),
-       ("Changes", urls.CHANGES),
-       ("Data quality", urls.QUALITY), ("JSON API and CSV", urls.API_DOCS), ("How to read this report", urls.HELP))
+NAV = (("Overview", urls.INDEX), ("Search", urls.SEARCH), ("Users", urls.users_page(1)),
+       ("Requests", urls.requests_page(1)), ("Inference calls", urls.calls_page(1)), ("Months", urls.MONTHS),
+       ("Discrepancies", urls.DISCREPANCIES), ("Changes", urls.CHANGES), ("Data quality", urls.QUALITY),
+       ("JSON API and CSV", urls.API_DOCS), ("How to read this report", urls.HELP))
 
 Row = dict[str, Any]
 
@@ -198,6 +198,13 @@ class HelpPage(PageContext):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SearchPage(PageContext):
+    """The find forms, and Pagefind's search box where JavaScript runs (site/search.py)."""
+
+    template: ClassVar[str] = "search.html"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiDocsPage(PageContext):
     template: ClassVar[str] = "api.html"
     api_html: str  # templates/api.md as HTML: every API and CSV file, its fields, the URLs
@@ -205,7 +212,7 @@ class ApiDocsPage(PageContext):
 
 PAGE_TYPES = (IndexPage, UsersPage, UserPage, RequestsPage, RequestPage, CallsPage, CallsByUsagePage,
               DiscrepanciesPage, DiscrepancyListPage, ChangesPage, MonthsPage, QualityPage, RejectedPage, HelpPage,
-              ApiDocsPage)
+              ApiDocsPage, SearchPage)
 
 
 def pager(page: Page, path_of: Callable[[int], str]) -> dict[str, Any]:

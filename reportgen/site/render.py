@@ -26,7 +26,7 @@ from .. import __version__
 from ..config import Config
 from ..crashpoints import stop_here
 from ..ingest.connection import connect
-from . import charts, contexts, exports, fragments, manifests, urls
+from . import charts, contexts, exports, fragments, manifests, search, urls
 from . import queries as pages
 from .contexts import request_view
 from .fragments import FragmentStore
@@ -95,6 +95,7 @@ class RenderStats:
     tasks: int
     worker_rss_mb: float  # the largest resident size a render process had after a task
     linked: int = 0  # of files, how many were hard-linked from the previous snapshot
+    search: search.SearchIndex | None = None  # the search index written after the pages
 
 
 def current_rss_mb() -> float:
@@ -373,6 +374,9 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
             manifest.append(result.manifest)
             if on_progress:
                 on_progress(1)
+        index = search.index_site(root)  # of the pages just written
+        manifest.append(index.manifest)
+        written += index.files
     finally:
         manifest.close()
         linked_list.close()
@@ -380,7 +384,7 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     if linked:
         manifests.copy_lines(Path(previous_root), root, root / LINKED_LIST, linked)
     (root / LINKED_LIST).unlink()
-    return RenderStats(written, len(tasks), peak, linked)
+    return RenderStats(written, len(tasks), peak, linked, index)
 
 
 class _Manifest:
@@ -438,6 +442,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         long_ids = {urls.id_stem(i): i for i in pages.long_ids(con)}
         writer.write(urls.LONG_IDS, json.dumps(long_ids, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
         writer.write(urls.STYLESHEET, read_template("style.css"))
+        writer.write(urls.SEARCH_SCRIPT, read_template("search.js"))
         months_json, months = pages.months(con)
         writer.write(urls.API_MONTHS, months_json)
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
@@ -461,6 +466,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         worker.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
         worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
                     examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
+        worker.html(writer, contexts.SearchPage, urls.SEARCH)
         worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
         worker.html(writer, contexts.ApiDocsPage, urls.API_DOCS, api_html=markdown_html(read_template("api.md")))
         return writer.count, writer.take_manifest()

@@ -1,0 +1,8 @@
+// Starts Pagefind's search box on search.html (reportgen/site/search.py). Everything it loads is
+// part of the report; the page works without it (the find forms). ?q=TERM searches on arrival.
+window.addEventListener("DOMContentLoaded", function () {
+  if (typeof PagefindUI === "undefined" || !document.getElementById("search")) return;
+  var ui = new PagefindUI({ element: "#search", showImages: false, showSubResults: false, resetStyles: false });
+  var term = new URLSearchParams(window.location.search).get("q");
+  if (term) ui.triggerSearch(term);
+});
