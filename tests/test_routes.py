@@ -73,7 +73,16 @@ TABLE = [
     ("/requests/find?usage_id=no-such-request", 404, None),
     ("/requests/find?usage_id=../escape", 404, None),
     ("/requests/find?usage_id=a%20b", 404, None),
-    ("/snapshots/{sid}/requests/find?usage_id={rid}", 404, None),
+    # the find forms of a snapshot's pages (the e-mailed permanent links): inside that snapshot
+    ("/snapshots/{sid}/requests/find?usage_id={rid}", 200, "snapshots/{sid}/requests/{rid}.html"),
+    ("/snapshots/{sid}/requests/find", 200, "snapshots/{sid}/requests/page-1.html"),
+    ("/snapshots/{sid}/requests/find?page=2", 200, "snapshots/{sid}/requests/page-2.html"),
+    ("/snapshots/{sid}/requests/find?usage_id=../escape", 404, None),
+    ("/snapshots/{sid}/requests/find?usage_id=a%20b", 404, None),
+    ("/snapshots/{sid}/requests/find?usage_id=no-such-request", 404, None),
+    ("/snapshots/no-such-snapshot/requests/find?usage_id={rid}", 404, None),
+    ("/snapshots/.tmp-x/requests/find?usage_id={rid}", 404, None),
+    ("/snapshots/{sid}/api/requests?usage_id={rid}", 301, "/snapshots/{sid}/api/requests/"),  # a folder
     # the user find form's target: a redirect to the user's page (which need not exist)
     ("/users/find?user_id={uid}", 302, "/users/{uid}/page-1.html"),
     ("/users/find?x=1&user_id={uid}", 302, "/users/{uid}/page-1.html"),
@@ -85,7 +94,9 @@ TABLE = [
     ("/users/find?user_id=../escape", 404, None),
     ("/users/find?user_id=a%40b", 404, None),
     ("/users/find?user_id=page-2", 404, None),
-    ("/snapshots/{sid}/users/find?user_id={uid}", 404, None),
+    ("/snapshots/{sid}/users/find?user_id={uid}", 302, "/snapshots/{sid}/users/{uid}/page-1.html"),
+    ("/snapshots/{sid}/users/find?user_id=../escape", 404, None),
+    ("/snapshots/{sid}/users/find", 404, None),
     # hidden files and the snapshot database
     ("/snapshot.duckdb", 404, None),
     ("/snapshot.duckdb/", 404, None),
@@ -107,7 +118,8 @@ TABLE = [
     ("/assets", 301, "/assets/"),
 ]
 UNAUTHENTICATED = ["/", "/nope.html", "/snapshot.duckdb", "/snapshots/{sid}", "/api/requests?usage_id=../x",
-                   "/api/requests?page=1&x=%20", "/.reportgen-not-found", "/users/find?user_id={uid}"]
+                   "/api/requests?page=1&x=%20", "/.reportgen-not-found", "/users/find?user_id={uid}",
+                   "/snapshots/{sid}/users/find?user_id={uid}", "/snapshots/{sid}/requests/find?usage_id={rid}"]
 
 
 @pytest.fixture(scope="module")

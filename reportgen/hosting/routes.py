@@ -11,17 +11,19 @@ The table:
 - Hidden: any path segment starting with `.` (the lock, staging folders, .htpasswd) and anything
   named `*.duckdb` (the snapshot database), whatever follows it: 404.
 - The original dashboard's endpoints, on latest only: `/api/requests`, `/api/inference-calls` and
-  `/api/user-summary`; and `/requests/find`, the find form's target, which answers the same way with the
-  HTML pages (`requests/<id>.html`, `requests/page-N.html`). Their query string must be plain
-  `name=value` pairs of
-  `[A-Za-z0-9_.-]`, naming `page` and `usage_id` once at most (else 404: anything
+  `/api/user-summary`; and `/requests/find`, the find form's target, which answers the same way
+  with the HTML pages (`requests/<id>.html`, `requests/page-N.html`). Their query string must be
+  plain `name=value` pairs of `[A-Za-z0-9_.-]`, naming `page` and `usage_id` once at most (else 404: anything
   percent-encoded is asked for by its file's path instead). A `usage_id` that is not empty picks
   `api/requests/<id>.json` or `api/inference-calls/by-usage/<id>.json` (`/requests/find`:
   `requests/<id>.html`) when the id is its own file name (see ID_FILE_NAME; any other id: 404);
   else `page` (a whole number from 1, anything else means 1) picks `page-N.json` (`.html`).
-- `/users/find?user_id=ID`, the user find form's target (latest only, the same rules for the query
-  and the id): a 302 redirect to `/users/ID/page-1.html`, that user's page, which sits a folder
-  deeper and so needs its own URL for its relative links; no id, or any other: 404.
+- `/users/find?user_id=ID`, the user find form's target (the same rules for the query and the
+  id): a 302 redirect to `/users/ID/page-1.html`, that user's page, which sits a folder deeper and
+  so needs its own URL for its relative links; no id, or any other: 404.
+- The find forms are on every snapshot's pages, so `/snapshots/<id>/requests/find` and
+  `/snapshots/<id>/users/find` answer the same way inside that snapshot (the dashboard's
+  `/api/...` endpoints are on latest only).
 - Authentication is checked before any of this: without valid credentials every URL is 401.
 """
 

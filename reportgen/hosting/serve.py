@@ -57,12 +57,7 @@ def resolve(out: Path, raw_path: str, query: str) -> Path | None:
         raise BadRequest("dot segments in path")
     if re.search(routes.HIDDEN_PATH, path):
         return None
-    if path == routes.USER_FIND:
-        location = routes.user_find_location(query)
-        if location is None:
-            return None
-        raise Redirect(location, 302)
-    if routes.is_api_url(path):
+    if routes.is_api_url(path) and path != routes.FIND:  # the dashboard's endpoints: latest only
         relative = routes.api_file(path, query)
         return _file_in(out / "latest", relative) if relative else None
     rest: str | None
@@ -70,10 +65,18 @@ def resolve(out: Path, raw_path: str, query: str) -> Path | None:
         snapshot_id, slash, rest = path[len(routes.SNAPSHOTS_PREFIX):].partition("/")
         if not snapshot_id:
             return None
-        base = out / "snapshots" / snapshot_id
+        base, prefix = out / "snapshots" / snapshot_id, routes.SNAPSHOTS_PREFIX + snapshot_id
         rest = rest if slash else None  # /snapshots/<id>: the folder without its slash
     else:
-        base, rest = out / "latest", path[1:]
+        base, prefix, rest = out / "latest", "", path[1:]
+    if rest is not None and "/" + rest == routes.FIND:  # the find forms: in the snapshot they are on
+        relative = routes.api_file(routes.FIND, query)
+        return _file_in(base, relative) if relative else None
+    if rest is not None and "/" + rest == routes.USER_FIND:
+        location = routes.user_find_location(query)
+        if location is None:
+            return None
+        raise Redirect(prefix + location, 302)
     if rest is not None and (rest == "" or rest.endswith("/")):
         return _file_in(base, rest + "index.html")
     if _is_dir(base if rest is None else base / rest):

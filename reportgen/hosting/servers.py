@@ -11,17 +11,21 @@ from .htpasswd import AuthError, read_htpasswd
 from .routes import (
     AMBIGUOUS_QUERY,
     API_ROUTES,
+    FIND,
     HIDDEN_PATH,
     ID_FILE_NAME,
     PAGE_NUMBER,
     PLAIN_QUERY,
     RESERVED_NAME,
     SECURITY_HEADERS,
+    SNAPSHOTS_PREFIX,
     USER_FIND,
     USER_PAGE,
 )
 
 SERVERS = ("nginx", "apache", "caddy")
+# the find forms' URLs under a snapshot: /snapshots/<id> before them, or nothing (on latest)
+SNAPSHOT_PREFIX_RE = "(?:/snapshots/[^/]+)?"
 # A URL that never names a file (hidden, so never written): rewriting to it gives a 404 that
 # comes after authentication, where a server's own "return 404" would come before it.
 NOT_FOUND = "/.reportgen-not-found"
@@ -54,6 +58,9 @@ def nginx_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
     # would replace them), so 200, 301, 401 and 404 responses all carry the same ones.
     headers = "\n".join(f'    add_header {name} "{value}" always;' for name, value in SECURITY_HEADERS.items())
     api = "\n".join(_nginx_api_location(route) for route in API_ROUTES)
+    find = next(route for route in API_ROUTES if route.url == FIND)
+    snapshot_find = _nginx_api_location(find, f'~ "^{SNAPSHOTS_PREFIX}(?<reportgen_snapshot>[^/]+){FIND}$"',
+                                        f"{SNAPSHOTS_PREFIX}$reportgen_snapshot", "        ")
     hidden = f'location ~ "{HIDDEN_PATH}" {{ try_files {NOT_FOUND} =404; }}'
     return f"""# reportgen: serve {out} behind HTTP basic auth (nginx). Include inside http {{ }}.
 {TLS_NOTE}
@@ -105,15 +112,13 @@ server {{
     # the original dashboard's endpoints, query strings and all
 {api}
 
-    # the user find form: a redirect to the user's page. `return` runs before authentication,
-    # try_files after it: so the redirect is made by the named location try_files falls back to.
-    location = {USER_FIND} {{
-        if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}
-        if ($reportgen_user_file ~ "^/?$") {{ rewrite ^ {NOT_FOUND}? last; }}
-        try_files {NOT_FOUND} @reportgen_user_find;
-    }}
+    # the user find form: a redirect to the user's page, after authentication
+{_nginx_user_find("= " + USER_FIND, "@reportgen_user_find")}
     location @reportgen_user_find {{
         return 302 {USER_PAGE.format("$reportgen_user_file")};
+    }}
+    location @reportgen_snapshot_user_find {{
+        return 302 {SNAPSHOTS_PREFIX}$reportgen_snapshot{USER_PAGE.format("$reportgen_user_file")};
     }}
 
     # every snapshot under its permanent URL, as linked from e-mails
@@ -121,6 +126,10 @@ server {{
         root {out};
         {hidden}
         location ~ /$ {{ try_files ${{uri}}index.html =404; }}
+        # the find forms of its pages, answered inside the snapshot
+{snapshot_find}
+{_nginx_user_find(f'~ "^{SNAPSHOTS_PREFIX}(?<reportgen_snapshot>[^/]+){USER_FIND}$"',
+                  "@reportgen_snapshot_user_find", "        ")}
         try_files $uri $uri/ =404;
     }}
 
@@ -131,18 +140,31 @@ server {{
 """
 
 
-def _nginx_api_location(route: routes.ApiRoute) -> str:
-    lines = [f"    location = {route.url} {{",
-             f"        if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}"]
+def _nginx_api_location(route: routes.ApiRoute, match: str = "", into: str = "", indent: str = "    ") -> str:
+    """The location answering `route` (at `match`, by default its own URL), with its files
+    looked up below `into` (a snapshot's folder; by default latest, the root)."""
+    lines = [f"location {match or '= ' + route.url} {{",
+             f"    if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}"]
     if route.by_usage:
-        usage_file = f"/{route.by_usage}/$reportgen_usage_file{route.suffix}"
-        lines += [f'        if ($reportgen_usage_file = "/") {{ rewrite ^ {NOT_FOUND}? last; }}',
-                  f'        if ($reportgen_usage_file != "") {{ rewrite ^ {usage_file}? last; }}']
-    page = f"/{route.pages}/page-$arg_page{route.suffix}"
-    lines += [f'        if ($arg_page ~ "{PAGE_NUMBER}") {{ rewrite ^ {page}? last; }}',
-              f"        rewrite ^ /{route.pages}/page-1{route.suffix}? last;",
-              "    }"]
-    return "\n".join(lines)
+        usage_file = f"{into}/{route.by_usage}/$reportgen_usage_file{route.suffix}"
+        lines += [f'    if ($reportgen_usage_file = "/") {{ rewrite ^ {NOT_FOUND}? last; }}',
+                  f'    if ($reportgen_usage_file != "") {{ rewrite ^ {usage_file}? last; }}']
+    page = f"{into}/{route.pages}/page-$arg_page{route.suffix}"
+    lines += [f'    if ($arg_page ~ "{PAGE_NUMBER}") {{ rewrite ^ {page}? last; }}',
+              f"    rewrite ^ {into}/{route.pages}/page-1{route.suffix}? last;",
+              "}"]
+    return "\n".join(indent + line for line in lines)
+
+
+def _nginx_user_find(match: str, named: str, indent: str = "    ") -> str:
+    """The user find form's location: its redirect is made by a named location that try_files
+    falls back to, since `return` runs before authentication and try_files after it."""
+    lines = [f"location {match} {{",
+             f"    if ($reportgen_plain_query = 0) {{ rewrite ^ {NOT_FOUND}? last; }}",
+             f'    if ($reportgen_user_file ~ "^/?$") {{ rewrite ^ {NOT_FOUND}? last; }}',
+             f"    try_files {NOT_FOUND} {named};",
+             "}"]
+    return "\n".join(indent + line for line in lines)
 
 
 # --- Apache -------------------------------------------------------------------------------------
@@ -151,17 +173,25 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
     headers = "\n".join(f'    Header always set {name} "{value}"' for name, value in SECURITY_HEADERS.items())
     address = listen.split()[0]
     address = address if ":" in address else f"*:{address}"
-    urls = "|".join(route.url for route in API_ROUTES)
+    # the find form's route also answers on a snapshot's pages: $1, the snapshot (empty on latest)
+    pattern = {route.url: f"^({SNAPSHOT_PREFIX_RE}){FIND}$" if route.url == FIND else f"^{route.url}$"
+               for route in API_ROUTES}
+    into = {route.url: "$1" if route.url == FIND else "" for route in API_ROUTES}
+    urls = "|".join(p.removeprefix("^").removesuffix("$") for p in pattern.values())
     usage_ok = (f"(?!{_bare(RESERVED_NAME)}(?:&|$))" + _bare(ID_FILE_NAME))
     by_usage = "\n".join(
         f'    RewriteCond %{{QUERY_STRING}} "{_pair("usage_id", usage_ok)}"\n'
-        f'    RewriteRule "^{route.url}$" "/{route.by_usage}/%2{route.suffix}" [PT,QSD]'
+        f'    RewriteRule "{pattern[route.url]}" "{into[route.url]}/{route.by_usage}/%2{route.suffix}" [PT,QSD]'
         for route in API_ROUTES if route.by_usage)
-    with_usage = "|".join(route.url for route in API_ROUTES if route.by_usage)
+    with_usage = "|".join(pattern[route.url].removeprefix("^").removesuffix("$") for route in API_ROUTES
+                          if route.by_usage)
     paged = "\n".join(
         f'    RewriteCond %{{QUERY_STRING}} "{_pair("page", _bare(PAGE_NUMBER))}"\n'
-        f'    RewriteRule "^{route.url}$" "/{route.pages}/page-%2{route.suffix}" [PT,QSD]\n'
-        f'    RewriteRule "^{route.url}$" "/{route.pages}/page-1{route.suffix}" [PT,QSD]' for route in API_ROUTES)
+        f'    RewriteRule "{pattern[route.url]}" "{into[route.url]}/{route.pages}/page-%2{route.suffix}" [PT,QSD]\n'
+        f'    RewriteRule "{pattern[route.url]}" "{into[route.url]}/{route.pages}/page-1{route.suffix}" [PT,QSD]'
+        for route in API_ROUTES)
+    # the user find form, on latest or a snapshot (%1) with the id (%3), in one condition
+    user_find = (f'"^({SNAPSHOT_PREFIX_RE}){USER_FIND}\\?(.*&)?user_id=({usage_ok})(&|$)"')
     return f"""# reportgen: serve {out} behind HTTP basic auth (Apache 2.4; needs mod_auth_basic, mod_authn_file,
 # mod_authz_user, mod_headers, mod_rewrite, mod_alias, mod_dir). Use it in a *:443 VirtualHost with
 # SSLEngine on.
@@ -186,13 +216,12 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
         RewriteCond %{{REQUEST_FILENAME}} -d
         RewriteCond %{{REQUEST_FILENAME}}/index.html !-f
         RewriteRule ^ - [R=404]
-        # the user find form: a redirect to the user's page (the last condition's group 2 is the id)
-        RewriteCond %{{REQUEST_URI}} "^{USER_FIND}$"
+        # the user find form: a redirect to the user's page, here since this runs after authentication
         RewriteCond %{{QUERY_STRING}} "{PLAIN_QUERY}"
         RewriteCond %{{QUERY_STRING}} "!{AMBIGUOUS_QUERY}"
-        RewriteCond %{{QUERY_STRING}} "{_pair("user_id", usage_ok)}"
-        RewriteRule ^ "{USER_PAGE.format("%2")}" [R=302,QSD,L]
-        RewriteCond %{{REQUEST_URI}} "^{USER_FIND}$"
+        RewriteCond "%{{REQUEST_URI}}?%{{QUERY_STRING}}" {user_find}
+        RewriteRule ^ "%1{USER_PAGE.format("%3")}" [R=302,QSD,L]
+        RewriteCond %{{REQUEST_URI}} "^({SNAPSHOT_PREFIX_RE}){USER_FIND}$"
         RewriteRule ^ - [R=404]
     </Directory>
 {headers}
@@ -204,10 +233,10 @@ def apache_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> s
     # the original dashboard's endpoints, query strings and all
     RewriteCond %{{QUERY_STRING}} "!{PLAIN_QUERY}" [OR]
     RewriteCond %{{QUERY_STRING}} "{AMBIGUOUS_QUERY}"
-    RewriteRule "^({urls})$" "{NOT_FOUND}" [PT,QSD]
+    RewriteRule "^(?:{urls})$" "{NOT_FOUND}" [PT,QSD]
 {by_usage}
     RewriteCond %{{QUERY_STRING}} "{_pair("usage_id", "[^&]+")}"
-    RewriteRule "^({with_usage})$" "{NOT_FOUND}" [PT,QSD]
+    RewriteRule "^(?:{with_usage})$" "{NOT_FOUND}" [PT,QSD]
 {paged}
 
     # precompressed twins (file.json.gz) for clients that accept gzip
@@ -255,6 +284,33 @@ def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
         }}
         rewrite @paged_{n} /{route.pages}/page-{{query.page}}{route.suffix}
         rewrite {route.url} /{route.pages}/page-1{route.suffix}""" for n, route in enumerate(API_ROUTES))
+    # the find forms of a snapshot's pages, answered inside that snapshot
+    find = next(route for route in API_ROUTES if route.url == FIND)
+    on_snapshot = f"path_regexp snapshot ^({SNAPSHOTS_PREFIX}[^/]+){FIND}$"
+    snapshot_find = f"""        @snapshot_find_not_plain {{
+            {on_snapshot}
+            not expression `{query_ok}`
+        }}
+        respond @snapshot_find_not_plain 404
+        @snapshot_find_usage {{
+            {on_snapshot}
+            expression `{usage_ok}`
+        }}
+        rewrite @snapshot_find_usage {{re.snapshot.1}}/{find.by_usage}/{{query.usage_id}}{find.suffix}
+        @snapshot_find_other {{
+            {on_snapshot}
+            expression `{{query.usage_id}} != ""`
+        }}
+        respond @snapshot_find_other 404
+        @snapshot_find_paged {{
+            {on_snapshot}
+            expression `{{query.page}}.matches("{PAGE_NUMBER}")`
+        }}
+        rewrite @snapshot_find_paged {{re.snapshot.1}}/{find.pages}/page-{{query.page}}{find.suffix}
+        @snapshot_find {{
+            {on_snapshot}
+        }}
+        rewrite @snapshot_find {{re.snapshot.1}}/{find.pages}/page-1{find.suffix}"""
     file_server = """file_server {
                 precompressed gzip
                 disable_canonical_uris
@@ -289,13 +345,15 @@ def caddy_config(out: Path, htpasswd: Path, listen: str, server_name: str) -> st
         }}
         respond @usage_other 404
 {paged}
-        # the user find form: a redirect to the user's page
+{snapshot_find}
+        # the user find form, on latest or a snapshot: a redirect to the user's page
         @user_find {{
-            path {USER_FIND}
+            path_regexp user_find ^({SNAPSHOT_PREFIX_RE}){USER_FIND}$
             expression `{query_ok} && {user_ok}`
         }}
-        redir @user_find {USER_PAGE.format("{query.user_id}")} 302
-        respond {USER_FIND} 404
+        redir @user_find {{re.user_find.1}}{USER_PAGE.format("{query.user_id}")} 302
+        @user_find_other path_regexp ^{SNAPSHOT_PREFIX_RE}{USER_FIND}$
+        respond @user_find_other 404
 
         # every snapshot under its permanent URL, as linked from e-mails; latest at /
         root * {out}/latest
