@@ -17,7 +17,7 @@ from test_crash import kill_at
 
 from reportgen import cli
 from reportgen.hosting import manifest
-from reportgen.site import urls
+from reportgen.site import search, urls
 
 PROVENANCE = [re.compile(r"<footer>.*?</footer>", re.S)]
 NOT_COMPARED = {"api/meta.json", "api/changes.json", "changes.html", "manifest.sha256", "snapshot.duckdb"}
@@ -44,7 +44,9 @@ def site_files(site: Path) -> dict[str, str]:
     files = {}
     for path in site.rglob("*"):
         relative = path.relative_to(site).as_posix()
-        if path.is_file() and not relative.endswith(".gz") and relative not in NOT_COMPARED:
+        if path.is_file() and relative.startswith(search.FOLDER + "/"):  # the search index: bytes, no provenance
+            files[relative] = path.read_bytes()
+        elif path.is_file() and not relative.endswith(".gz") and relative not in NOT_COMPARED:
             text = path.read_text(encoding="utf-8")
             for pattern in PROVENANCE:
                 text = pattern.sub("", text)
