@@ -116,6 +116,9 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     files = stats.files
     log.info("rendered %d files in %d tasks (%d of them linked from the previous snapshot); largest render "
              "process %.0f MB", files, stats.tasks, stats.linked, stats.worker_rss_mb)
+    if stats.search:
+        log.info("search index (Pagefind): %d files, %.1f MB in %.1f s", stats.search.files,
+                 stats.search.bytes / 2**20, stats.search.seconds)
     manifest.add_file(staging, SNAPSHOT_DB)
     manifest.check_complete(staging)
     stop_here("before-rename")

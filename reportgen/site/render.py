@@ -122,6 +122,7 @@ class Worker:
         self.user_budgets = {b["key"]: b for b in pages.budgets(self.con) if b["scope"] == "user"}
         self.comparison_template = self.env.get_template("_comparison.html")
         self.calls_template = self.env.get_template("_calls_table.html")
+        self.search_template = self.env.get_template("_search_source.html")
         self._store: FragmentStore | None = None
         self._chrome: dict[tuple[str, str | None, str | None], dict[str, str]] = {}
 
@@ -147,6 +148,11 @@ class Worker:
         context = page(title=self.settings.title, meta=self.meta, path=path,
                        chrome=self.chrome(path, fields.get("since")), **fields)
         writer.write(path, self.env.get_template(page.template).render(context.variables()))
+
+    def search_source(self, path: str, title: str, lines: Iterable[str]) -> None:
+        """What the search index holds of the page at `path` (see search.py)."""
+        search.write_source(Path(self.settings.root), path,
+                            self.search_template.render(title=title, lines=lines))
 
     def chrome(self, path: str, since: str | None) -> dict[str, str]:
         """The parts every page has (and the badge legend), rendered once per folder, section and
@@ -205,6 +211,8 @@ class Worker:
                 stored.append((n, request["comparison_html"], request["calls_html"]))
             self.store.put(stored)
             self._list_page(writer, "requests", page, items, rows)
+            self.search_source(urls.requests_page(page.number), f"Requests, page {page.number}", (
+                f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}" for r in rows))
 
     def _request_files(self, writer: SiteWriter, doc: pages.Document, request: dict[str, Any]) -> None:
         writer.write(urls.api_request(doc.id), doc.request_doc)
@@ -244,6 +252,9 @@ class Worker:
                 pasted = self.store.get([n for n, _ in requests])
                 rows = [{**request, "comparison_html": pasted[n][0], "calls_html": pasted[n][1]}
                         for n, request in requests]
+                if page.number == 1:
+                    self.search_source(urls.user(uid), user["handle"], [
+                        f"User id {uid}", *(f"Model {_model_name(m['model'])}" for m in models)])
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
                           models=models, months=months_of.get(uid, []), budget=self.user_budgets.get(uid),
                           causes=causes_of.get(uid, {}), rows=rows,
@@ -447,9 +458,11 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         writer.write(urls.API_MONTHS, months_json)
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
+        models = pages.models(con)
+        worker.search_source(urls.INDEX, "Spend by model", (f"Model {_model_name(m['model'])}" for m in models))
         worker.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
                     charts=_daily_charts(pages.daily(con)),
-                    models=pages.models(con), users=users, users_pager=contexts.pager(users_page, urls.users_page),
+                    models=models, users=users, users_pager=contexts.pager(users_page, urls.users_page),
                     notes_html=markdown_html(settings.notes) if settings.notes else None,
                     month_to_date=months["month_to_date"], budgets=pages.budgets(con))
         worker.html(writer, contexts.MonthsPage, urls.MONTHS, document=months)
@@ -458,7 +471,7 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
             for k, summary in worker.discrepancies.items()],
             largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)],
             causes=pages.causes(con).get(None, {}),
-            by_model=_with_causes(pages.models(con), "model", pages.causes(con, "model")),
+            by_model=_with_causes(models, "model", pages.causes(con, "model")),
             by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")),
             model_prices=pages.model_prices(con))
         changes_json, changes = pages.changes(con)
@@ -472,6 +485,10 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         return writer.count, writer.take_manifest()
     finally:
         worker.close()
+
+
+def _model_name(model: str | None) -> str:
+    return "not recorded" if model is None else model
 
 
 def _with_causes(rows: list[dict], key: str, causes: dict) -> list[dict]:
