@@ -2,7 +2,10 @@
 // part of the report; the page works without it (the find forms). ?q=TERM searches on arrival.
 window.addEventListener("DOMContentLoaded", function () {
   if (typeof PagefindUI === "undefined" || !document.getElementById("search")) return;
-  var ui = new PagefindUI({ element: "#search", showImages: false, showSubResults: false, resetStyles: false });
+  // results link below this page's folder: the report's root, latest or a snapshot's own
+  var base = new URL(".", window.location.href).pathname;
+  var ui = new PagefindUI({ element: "#search", baseUrl: base, showImages: false, showSubResults: false,
+                            resetStyles: false });
   var term = new URLSearchParams(window.location.search).get("q");
   if (term) ui.triggerSearch(term);
 });

@@ -186,7 +186,7 @@ def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tm
 
     from reportgen.hosting.serve import make_server
 
-    out, htpasswd, _ = published_out(tmp_path)
+    out, htpasswd, snapshot_id = published_out(tmp_path)
     latest = out / "latest"
     user_id = next(p.name for p in sorted((latest / "users").iterdir()) if p.name.isalnum())
     request_id = next(p.stem for p in sorted((latest / "requests").glob("*.html"))
@@ -206,14 +206,19 @@ def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tm
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
         page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
-        def results(term: str) -> list[str]:
-            page.goto(f"{base}search.html?q={term}")
+        def results(term: str, report: str = "") -> list[str]:
+            page.goto(f"{base}{report}search.html?q={term}")
             page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
             return [urlsplit(link).path for link in
                     page.locator(".pagefind-ui__result-link").evaluate_all("links => links.map(a => a.href)")]
 
         assert f"/users/{user_id}/page-1.html" in results(user_id)
         shot(page, "search-user")
+        # under a snapshot's permanent URL, results stay in that snapshot
+        snapshot = f"snapshots/{snapshot_id}/"
+        assert f"/{snapshot}users/{user_id}/page-1.html" in results(user_id, snapshot)
+        page.click(f".pagefind-ui__result-link[href$='users/{user_id}/page-1.html']")
+        assert page.url.startswith(base + snapshot) and page.locator("main p code").first.inner_text() == user_id
         assert f"/requests/{holding}" in results(request_id)
         # every result, past the first few the box shows, through Pagefind's own API on the page
         every = page.evaluate("""async term => {

@@ -11,10 +11,11 @@ The table:
 - Hidden: any path segment starting with `.` (the lock, staging folders, .htpasswd) and anything
   named `*.duckdb` (the snapshot database), whatever follows it: 404.
 - The original dashboard's endpoints, on latest only: `/api/requests`, `/api/inference-calls` and
-  `/api/user-summary`; and `/requests/find`, the find form's target, which answers the same way
-  with the HTML pages (`requests/<id>.html`, `requests/page-N.html`). Their query string must be
-  plain `name=value` pairs of `[A-Za-z0-9_.-]`, naming `page` and `usage_id` once at most (else 404: anything
-  percent-encoded is asked for by its file's path instead). A `usage_id` that is not empty picks
+  `/api/user-summary`; and `/requests/find`, the find form's target (on snapshots too, below),
+  which answers the same way with the HTML pages (`requests/<id>.html`, `requests/page-N.html`).
+  Their query string must be plain `name=value` pairs of `[A-Za-z0-9_.-]`, naming `page`,
+  `usage_id` and `user_id` once at most (else 404: anything percent-encoded is asked for by its
+  file's path instead). A `usage_id` that is not empty picks
   `api/requests/<id>.json` or `api/inference-calls/by-usage/<id>.json` (`/requests/find`:
   `requests/<id>.html`) when the id is its own file name (see ID_FILE_NAME; any other id: 404);
   else `page` (a whole number from 1, anything else means 1) picks `page-N.json` (`.html`).
