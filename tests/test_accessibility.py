@@ -20,7 +20,7 @@ PAGE_TYPES = {
     "request": None, "calls": "calls/page-1.html", "calls by usage": None,
     "discrepancies": "discrepancies/index.html", "discrepancy list": "discrepancies/price/page-1.html",
     "changes": "changes.html", "quality": "quality/index.html", "rejected": "quality/page-1.html",
-    "help": "help.html", "api": "api.html",
+    "help": "help.html", "api": "api.html", "months": "months.html", "search": "search.html",
 }
 
 

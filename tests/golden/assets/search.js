@@ -6,6 +6,9 @@ window.addEventListener("DOMContentLoaded", function () {
   var base = new URL(".", window.location.href).pathname;
   var ui = new PagefindUI({ element: "#search", baseUrl: base, showImages: false, showSubResults: false,
                             resetStyles: false });
+  // Pagefind's box has a placeholder but no label: give it one, for screen readers
+  var input = document.querySelector("#search .pagefind-ui__search-input");
+  if (input) input.setAttribute("aria-label", "Search users, models and request ids");
   var term = new URLSearchParams(window.location.search).get("q");
   if (term) ui.triggerSearch(term);
 });
