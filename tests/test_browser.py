@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -175,24 +176,26 @@ def test_find_a_request_and_a_user_by_id_with_the_forms_and_javascript_off(tmp_p
         httpd.server_close()
 
 
-def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tmp_path, browser):
+def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tmp_path, browser, monkeypatch):
     """search.html in Chromium with JavaScript on, served by `reportgen serve` with its
     Content-Security-Policy: Pagefind's box, its WebAssembly and index all load from the site
     (no request leaves it, no CSP violation), and a search finds a user's page, a model and the
-    requests list page that holds a request id. With JavaScript off the page still has the forms."""
+    requests list page that holds a request id, in whichever bundle of the index it is (here one
+    per list page). With JavaScript off the page still has the forms."""
     import threading
 
     from hosting import PASSWORD, USER, published_out
 
     from reportgen.hosting.serve import make_server
+    from reportgen.site import search
 
+    monkeypatch.setattr(search, "PAGES_PER_BUNDLE", 1)  # the build runs in this process (one worker)
     out, htpasswd, snapshot_id = published_out(tmp_path)
     latest = out / "latest"
+    assert len(list((latest / search.FOLDER).iterdir())) == 1 + len(list((latest / "requests").glob("page-*.html")))
     user_id = next(p.name for p in sorted((latest / "users").iterdir()) if p.name.isalnum())
-    request_id = next(p.stem for p in sorted((latest / "requests").glob("*.html"))
-                      if p.stem.isalnum() and not p.stem.startswith("page"))
-    holding = next(p.name for p in sorted((latest / "requests").glob("page-*.html"))
-                   if f">{request_id}</code>" in p.read_text(encoding="utf-8"))
+    last = max((latest / "requests").glob("page-*.html"), key=lambda p: int(p.stem.removeprefix("page-")))
+    holding, request_id = last.name, re.findall(r"<code>([A-Za-z0-9]+)</code>", last.read_text(encoding="utf-8"))[0]
     httpd = make_server(out, "127.0.0.1", 0, htpasswd)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -222,7 +225,8 @@ def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tm
         assert f"/requests/{holding}" in results(request_id)
         # every result, past the first few the box shows, through Pagefind's own API on the page
         every = page.evaluate("""async term => {
-            const pagefind = await import("./pagefind/pagefind.js");
+            const pagefind = await import("./pagefind/users-0/pagefind.js");
+            await pagefind.options({ baseUrl: "/" });
             const found = await pagefind.search(term);
             return Promise.all(found.results.map(async r => (await r.data()).url)); }""", "gpt-4o-mini")
         assert "/" in every and any(url.startswith("/users/") for url in every)  # the model's spend, its users

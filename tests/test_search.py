@@ -1,6 +1,7 @@
-"""The search index stage (site/search.py) on its own: Pagefind run on the source pages, which
-are removed afterwards, every file it wrote in the manifest lines, and a failure as one line.
-What the index finds, under the site's Content-Security-Policy, is test_browser.py's."""
+"""The search index stage (site/search.py) on its own: one Pagefind run per bundle of source
+pages, which are removed afterwards, every file it wrote in the manifest lines, and a failure as
+one line. What the index finds, merged from its bundles under the site's Content-Security-Policy,
+is test_browser.py's."""
 
 from __future__ import annotations
 
@@ -12,29 +13,43 @@ from reportgen.site import search
 from reportgen.site.writer import OutputError
 
 
-def test_index_from_source_pages_which_are_then_removed(tmp_path):
+def source(title: str, line: str) -> str:
+    return (f"<html lang=en><body><main data-pagefind-body><h1>{title}</h1><p>{line}</p></main></body></html>")
+
+
+def test_one_index_per_bundle_from_source_pages_which_are_then_removed(tmp_path):
     root = tmp_path / "site"
     root.mkdir()
-    search.write_source(root, "users/ann/page-1.html", "<html lang=en><body><main data-pagefind-body>"
-                        "<h1>ann</h1><p>User id ann</p></main></body></html>")
-    search.write_source(root, "index.html", "<html lang=en><body><main data-pagefind-body>"
-                        "<h1>Spend by model</h1><p>Model gpt-4o</p></main></body></html>")
-    index = search.index_site(root)
+    search.write_source(root, search.MAIN_BUNDLE, "users/ann/page-1.html", source("ann", "User id ann"))
+    search.write_source(root, search.MAIN_BUNDLE, "index.html", source("Spend by model", "Model gpt-4o"))
+    search.write_source(root, "requests-0", "requests/page-1.html", source("Requests, page 1", "Request r1"))
+    index = search.index_site(root, [search.MAIN_BUNDLE, "requests-0"])
     assert not (root / search.SOURCE).exists()
-    assert (root / search.FOLDER / "pagefind.js").is_file() and (root / search.FOLDER / "pagefind-ui.js").is_file()
+    for bundle, pages in ((search.MAIN_BUNDLE, 2), ("requests-0", 1)):
+        folder = root / search.bundle_path(bundle)
+        assert (folder / "pagefind.js").is_file() and (folder / "pagefind-ui.js").is_file()
+        assert len(list((folder / "fragment").iterdir())) == pages  # a fragment per source page
     listed = dict(reversed(line.split("  ", 1)) for line in index.manifest.splitlines())
     written = {p.relative_to(root).as_posix(): p for p in (root / search.FOLDER).rglob("*") if p.is_file()}
     assert sorted(listed) == sorted(written) and index.files == len(written)
     assert all(hashlib.sha256(written[name].read_bytes()).hexdigest() == digest for name, digest in listed.items())
     assert index.bytes == sum(p.stat().st_size for p in written.values())
-    fragments = list((root / search.FOLDER / "fragment").iterdir())
-    assert len(fragments) == 2  # one per source page
+
+
+def test_bundles_follow_the_sizes_of_the_lists(monkeypatch):
+    monkeypatch.setattr(search, "PAGES_PER_BUNDLE", 2)
+    monkeypatch.setattr(search, "USERS_PER_BUNDLE", 3)
+    assert search.bundles(5, 7) == ["users-0", "users-1", "users-2", "requests-0", "requests-1", "requests-2"]
+    assert search.bundles(1, 0) == [search.MAIN_BUNDLE, "requests-0"]  # the overview is always indexed
+    assert [search.request_page_bundle(n) for n in (1, 2, 3, 5)] == ["requests-0", "requests-0", "requests-1",
+                                                                      "requests-2"]
+    assert [search.user_bundle(n) for n in (0, 2, 3, 6)] == ["users-0", "users-0", "users-1", "users-2"]
 
 
 def test_pagefind_failing_is_one_line(tmp_path):
-    (tmp_path / search.SOURCE).mkdir()  # no page to index
+    (tmp_path / search.SOURCE / search.MAIN_BUNDLE).mkdir(parents=True)  # no page to index
     with pytest.raises(OutputError) as failed:
-        search.index_site(tmp_path)
+        search.index_site(tmp_path, [search.MAIN_BUNDLE])
     message = str(failed.value)
-    assert message.startswith("Pagefind could not write the search index: Error: ") and "\n" not in message
+    assert message.startswith("Pagefind could not write the search index (users-0): Error: ") and "\n" not in message
     assert not (tmp_path / search.SOURCE).exists()

@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 from site_fixture import HOSTILE, HOSTILE_ATTR, build_fixed_site
 
-from reportgen.site import urls
+from reportgen.site import search, urls
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,8 @@ def test_data_strings_are_escaped_on_every_page(site):
         # the one script is search.html's Pagefind, from files of the site; none is inline
         scripts = [(tag.get("src"), tag.get_text()) for tag in page.find_all("script")]
         if path.relative_to(site).as_posix() == urls.SEARCH:
-            assert scripts == [(urls.SEARCH_BUNDLE + "pagefind-ui.js", ""), (urls.SEARCH_SCRIPT, "")]
+            main = search.bundle_path(search.MAIN_BUNDLE)
+            assert scripts == [(main + "pagefind-ui.js", ""), (urls.SEARCH_SCRIPT, "")]
         else:
             assert scripts == [], path
         assert not page.find("img"), path

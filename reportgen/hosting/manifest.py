@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 
 from ..ingest.connection import SNAPSHOT_DB
-from ..site import urls
+from ..site import search, urls
 from .publish import PublishError
 
 MANIFEST = urls.MANIFEST
@@ -16,7 +16,8 @@ MANIFEST = urls.MANIFEST
 REQUIRED_FILES = [SNAPSHOT_DB, urls.INDEX, urls.META, urls.STYLESHEET, urls.api_user_page(1), urls.api_request_page(1),
                   urls.api_call_page(1), urls.users_page(1), urls.requests_page(1), urls.calls_page(1),
                   urls.DISCREPANCIES, urls.QUALITY, urls.HELP, urls.API_DOCS, urls.CHANGES, urls.API_CHANGES,
-                  urls.MONTHS, urls.API_MONTHS, urls.SEARCH, urls.SEARCH_SCRIPT, urls.SEARCH_BUNDLE + "pagefind.js"]
+                  urls.MONTHS, urls.API_MONTHS, urls.SEARCH, urls.SEARCH_SCRIPT,
+                  search.bundle_path(search.MAIN_BUNDLE) + "pagefind.js"]
 
 
 class IncompleteSnapshot(PublishError):

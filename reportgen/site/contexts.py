@@ -202,6 +202,7 @@ class SearchPage(PageContext):
     """The find forms, and Pagefind's search box where JavaScript runs (site/search.py)."""
 
     template: ClassVar[str] = "search.html"
+    bundles: list[str]  # the search index's bundles, as folders of the site (site/search.py)
 
 
 @dataclass(frozen=True, kw_only=True)

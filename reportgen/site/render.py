@@ -149,9 +149,9 @@ class Worker:
                        chrome=self.chrome(path, fields.get("since")), **fields)
         writer.write(path, self.env.get_template(page.template).render(context.variables()))
 
-    def search_source(self, path: str, title: str, lines: Iterable[str]) -> None:
-        """What the search index holds of the page at `path` (see search.py)."""
-        search.write_source(Path(self.settings.root), path,
+    def search_source(self, bundle: str, path: str, title: str, lines: Iterable[str]) -> None:
+        """What the search index's `bundle` holds of the page at `path` (see search.py)."""
+        search.write_source(Path(self.settings.root), bundle, path,
                             self.search_template.render(title=title, lines=lines))
 
     def chrome(self, path: str, since: str | None) -> dict[str, str]:
@@ -211,7 +211,8 @@ class Worker:
                 stored.append((n, request["comparison_html"], request["calls_html"]))
             self.store.put(stored)
             self._list_page(writer, "requests", page, items, rows)
-            self.search_source(urls.requests_page(page.number), f"Requests, page {page.number}", (
+            self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
+                               f"Requests, page {page.number}", (
                 f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}" for r in rows))
 
     def _request_files(self, writer: SiteWriter, doc: pages.Document, request: dict[str, Any]) -> None:
@@ -243,7 +244,8 @@ class Worker:
         models_of = pages.user_models(self.con, user_ids)
         months_of = pages.user_months(self.con, user_ids)
         causes_of = pages.causes(self.con, "user", user_ids)
-        for user, total, request_pages in pages.users_with_requests(self.con, task.start, task.stop, size):
+        users = pages.users_with_requests(self.con, task.start, task.stop, size)
+        for n, (user, total, request_pages) in enumerate(users, task.start):
             uid = user["user_id"]
             chart = _daily_charts(daily.get(uid, []))
             models = models_of.get(uid, [])
@@ -253,7 +255,7 @@ class Worker:
                 rows = [{**request, "comparison_html": pasted[n][0], "calls_html": pasted[n][1]}
                         for n, request in requests]
                 if page.number == 1:
-                    self.search_source(urls.user(uid), user["handle"], [
+                    self.search_source(search.user_bundle(n), urls.user(uid), user["handle"], [
                         f"User id {uid}", *(f"Model {_model_name(m['model'])}" for m in models)])
                 self.html(writer, contexts.UserPage, urls.user(uid, page.number), user=user, charts=chart,
                           models=models, months=months_of.get(uid, []), budget=self.user_budgets.get(uid),
@@ -374,7 +376,7 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     manifest = _Manifest(root / urls.MANIFEST)
     linked_list = open(root / LINKED_LIST, "x", encoding="utf-8")
     try:
-        written, lines = _write_front_pages(settings)
+        written, lines, bundles = _write_front_pages(settings)
         manifest.append(lines)
         for result in _run_tasks(settings, tasks, workers):
             written += result.files
@@ -385,7 +387,7 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
             manifest.append(result.manifest)
             if on_progress:
                 on_progress(1)
-        index = search.index_site(root)  # of the pages just written
+        index = search.index_site(root, bundles)  # of the pages just written
         manifest.append(index.manifest)
         written += index.files
     finally:
@@ -444,7 +446,9 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
             yield from pool.imap(functools.partial(run_task, settings), phase)
 
 
-def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
+def _write_front_pages(settings: RenderSettings) -> tuple[int, str, list[str]]:
+    """The overview, the summary pages and the files of the site's root; returns how many files,
+    their manifest lines and the search index's bundles."""
     worker = Worker(settings)
     writer = SiteWriter(Path(settings.root))
     try:
@@ -459,7 +463,8 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         users_page = make_pages(pages.list_total(con, "users"), size)[0]
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
         models = pages.models(con)
-        worker.search_source(urls.INDEX, "Spend by model", (f"Model {_model_name(m['model'])}" for m in models))
+        worker.search_source(search.MAIN_BUNDLE, urls.INDEX, "Spend by model",
+                             (f"Model {_model_name(m['model'])}" for m in models))
         worker.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
                     charts=_daily_charts(pages.daily(con)),
                     models=models, users=users, users_pager=contexts.pager(users_page, urls.users_page),
@@ -479,10 +484,11 @@ def _write_front_pages(settings: RenderSettings) -> tuple[int, str]:
         worker.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
         worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
                     examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
-        worker.html(writer, contexts.SearchPage, urls.SEARCH)
+        bundles = search.bundles(len(pages.list_pages(con, "requests", size)), pages.list_total(con, "users"))
+        worker.html(writer, contexts.SearchPage, urls.SEARCH, bundles=[search.bundle_path(b) for b in bundles])
         worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
         worker.html(writer, contexts.ApiDocsPage, urls.API_DOCS, api_html=markdown_html(read_template("api.md")))
-        return writer.count, writer.take_manifest()
+        return writer.count, writer.take_manifest(), bundles
     finally:
         worker.close()
 

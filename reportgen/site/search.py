@@ -9,7 +9,12 @@ site renders, each page to be found writes a small source page beside it (its ti
 of text, templates/_search_source.html) under SOURCE, at the page's own path, so that a result
 links to the page; SOURCE is indexed, then removed. The pages found: the overview (its models),
 each user's first page (id, handle, models) and the requests list pages (each request's id,
-user and model), so the index grows with list pages, not with requests."""
+user and model), so the index grows with list pages, not with requests.
+
+Pagefind holds a whole index in memory: 4.4 GB for the list pages of 1M requests. So the pages
+are indexed in bundles of at most PAGES_PER_BUNDLE list pages (USERS_PER_BUNDLE users), each by
+its own Pagefind run into pagefind/<bundle>/ (about 300 MB for 50k requests), and the search
+page merges them in the browser (Pagefind's mergeIndex)."""
 
 from __future__ import annotations
 
@@ -24,8 +29,32 @@ from pathlib import Path
 
 from .writer import OutputError
 
-FOLDER = "pagefind"  # of the site: Pagefind's script, WebAssembly and index
-SOURCE = ".search-pages"  # below the site's root while it renders: hidden, never published
+FOLDER = "pagefind"  # of the site: a folder per bundle, each with Pagefind's script, WebAssembly and index
+SOURCE = ".search-pages"  # below the site's root while it renders, a folder per bundle: hidden, never published
+PAGES_PER_BUNDLE = 1000  # requests list pages
+USERS_PER_BUNDLE = 20000
+MAIN_BUNDLE = "users-0"  # holds the overview too; search.html loads Pagefind's script from it
+
+
+def request_page_bundle(number: int) -> str:
+    """The bundle of the requests list page `number` (from 1)."""
+    return f"requests-{(number - 1) // PAGES_PER_BUNDLE}"
+
+
+def user_bundle(n: int) -> str:
+    """The bundle of the user at `n` (from 0) in the user summary."""
+    return f"users-{n // USERS_PER_BUNDLE}"
+
+
+def bundles(request_pages: int, users: int) -> list[str]:
+    """Every bundle of a site with that many requests list pages and users, the main one first."""
+    return ([user_bundle(n) for n in range(0, max(users, 1), USERS_PER_BUNDLE)]
+            + [request_page_bundle(n) for n in range(1, request_pages + 1, PAGES_PER_BUNDLE)])
+
+
+def bundle_path(bundle: str) -> str:
+    """The bundle's folder in the site, with its trailing slash."""
+    return f"{FOLDER}/{bundle}/"
 
 
 @dataclass(frozen=True)
@@ -36,9 +65,9 @@ class SearchIndex:
     manifest: str  # sha256sum lines of the files written
 
 
-def write_source(root: Path, page: str, html: str) -> None:
-    """What the index holds of the site's `page` (a path below root), rendered by the caller."""
-    path = root / SOURCE / page
+def write_source(root: Path, bundle: str, page: str, html: str) -> None:
+    """What `bundle` holds of the site's `page` (a path below root), rendered by the caller."""
+    path = root / SOURCE / bundle / page
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")
@@ -46,23 +75,15 @@ def write_source(root: Path, page: str, html: str) -> None:
         raise OutputError(f"cannot write {path}: {e.strerror}") from None
 
 
-def index_site(root: Path) -> SearchIndex:
-    """Index the source pages written below `root` into root/pagefind and remove them; a
-    one-line OutputError when Pagefind fails."""
+def index_site(root: Path, names: list[str]) -> SearchIndex:
+    """Index the source pages written below `root` into root/pagefind/<bundle>/, one Pagefind
+    run per bundle of `names`, and remove them; a one-line OutputError when Pagefind fails."""
     started = time.perf_counter()
-    command = [sys.executable, "-m", "pagefind", "--site", str(root / SOURCE), "--output-path", str(root / FOLDER),
-               "--force-language", "en", "--silent"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as e:
-        raise OutputError(f"cannot run Pagefind for the search index: {e.strerror}") from None
+        for bundle in names:
+            _index_bundle(root, bundle)
     finally:
         shutil.rmtree(root / SOURCE, ignore_errors=True)
-    if done.returncode != 0:
-        said = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-        reason = next((line for line in said if line.startswith("Error")), said[-1] if said else
-                      f"exit status {done.returncode}")
-        raise OutputError(f"Pagefind could not write the search index: {reason}")
     lines, size = [], 0
     for folder, _, names in os.walk(root / FOLDER):
         for name in sorted(names):
@@ -71,3 +92,17 @@ def index_site(root: Path) -> SearchIndex:
             size += len(data)
             lines.append(f"{hashlib.sha256(data).hexdigest()}  {path.relative_to(root).as_posix()}\n")
     return SearchIndex(len(lines), size, time.perf_counter() - started, "".join(lines))
+
+
+def _index_bundle(root: Path, bundle: str) -> None:
+    command = [sys.executable, "-m", "pagefind", "--site", str(root / SOURCE / bundle),
+               "--output-path", str(root / bundle_path(bundle)), "--force-language", "en", "--silent"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as e:
+        raise OutputError(f"cannot run Pagefind for the search index: {e.strerror}") from None
+    if done.returncode != 0:
+        said = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        reason = next((line for line in said if line.startswith("Error")), said[-1] if said else
+                      f"exit status {done.returncode}")
+        raise OutputError(f"Pagefind could not write the search index ({bundle}): {reason}")

@@ -83,7 +83,6 @@ INDEX = "index.html"
 STYLESHEET = "assets/style.css"
 SEARCH = "search.html"
 SEARCH_SCRIPT = "assets/search.js"  # starts Pagefind's search box on search.html (site/search.py)
-SEARCH_BUNDLE = "pagefind/"  # Pagefind's script, WebAssembly and index
 HELP = "help.html"
 API_DOCS = "api.html"
 CHANGES = "changes.html"
