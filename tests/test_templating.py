@@ -8,10 +8,22 @@ from decimal import Decimal
 import pytest
 from bs4 import BeautifulSoup
 from helpers import call_row, usage_row, write_sqlite
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
 from reportgen.pipeline import build
 from reportgen.site import urls
-from reportgen.site.templating import format_signed_usd, format_usd, format_usd_cents, usd_places
+from reportgen.site.templating import (
+    decimals_of,
+    environment,
+    format_signed_usd,
+    format_usd,
+    format_usd_cents,
+    html_output,
+    usd_places,
+    visible_controls,
+)
 
 
 @pytest.mark.parametrize("value, shown", [
@@ -56,3 +68,27 @@ def test_pages_show_the_difference_as_an_amount(tmp_path, config_for):
     index = BeautifulSoup((site / urls.INDEX).read_text(encoding="utf-8"), "html.parser")
     card = next(div.dd for div in index.select("dl.headline div") if div.dt.get_text() == "Spend")
     assert (card.get_text(), card["title"]) == ("$1.25", "$1.24648385")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False), st.integers(min_value=0, max_value=12))
+def test_decimal_places_are_those_the_exact_value_needs(value, at_least):
+    _, digits, exponent = value.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    needed = max(0, -exponent - (len(digits) - len(significant))) if significant else 0
+    assert decimals_of(value, at_least) == max(needed, at_least)
+    assert Decimal(format_usd(value, at_least).replace("$", "").replace(",", "")) == value
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_printed_text_is_escaped_as_markupsafe_escapes_it(text):
+    assert html_output(text) == str(escape(visible_controls(text)))
+    assert html_output(Markup(text)) == text  # already HTML: as it is
+
+
+def test_printed_values_are_escaped_as_text_once():
+    env = environment("UTC")
+    page = env.from_string("{{ a }}|{{ b }}|{{ n }}|{{ m }}|{% macro x() %}<i>{{ a }}</i>{% endmacro %}{{ x() }}")
+    assert page.render(a="<b>&'\"", b="\x1b[31m", n=3, m=Markup("<br>")) == (
+        "&lt;b&gt;&amp;&#39;&#34;|\\x1b[31m|3|<br>|<i>&lt;b&gt;&amp;&#39;&#34;</i>")

@@ -13,11 +13,14 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
+from typing import Any
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import jinja2
 import markdown
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from markdown.treeprocessors import Treeprocessor
 
 from . import contexts, urls
@@ -55,6 +58,39 @@ def visible_controls(value: object) -> object:
     return value
 
 
+def html_output(value: object) -> str:
+    """What a page prints for `{{ value }}`: its text with control characters made visible
+    (see visible_controls), HTML-escaped exactly as markupsafe escapes it; a Markup value (a
+    fragment, a macro's output) as it is. A plain str, not Markup: the page is joined into one
+    string anyway, and building a Markup object per printed value was a third of rendering."""
+    if type(value) is not str:
+        if hasattr(value, "__html__"):
+            return value.__html__()
+        value = str(value)
+    if not value.isprintable() and CONTROL.search(value):
+        value = value.translate(CONTROLS)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+class _CodeGenerator(CodeGenerator):
+    """Compiles each printed expression of an autoescaped template to one call of html_output,
+    where Jinja writes `escape(environment.finalize(...))`: two calls and a Markup object for
+    every value of every page. These two methods are the hooks Jinja has for this."""
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+        else:
+            self.write("environment.html_output(")
+
+    def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_post(node, frame, finalize)
+        else:
+            self.write(")")
+
+
 # names of dict's own methods, which a template may call (`meta.tables.items()`)
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
@@ -62,6 +98,9 @@ _DICT_ATTRIBUTES = frozenset(dir(dict))
 class _Environment(jinja2.Environment):
     """Jinja's `row.price` tries getattr() first, and on a dict pays for an AttributeError on
     every lookup; pages look up hundreds of row fields each, so a dict's key is tried first."""
+
+    code_generator_class = _CodeGenerator
+    html_output = staticmethod(html_output)
 
     def getattr(self, obj, attribute):
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -119,14 +158,18 @@ MONEY_PLACES = 6  # the fewest decimals an amount has in a list, table or compar
 
 def decimals_of(value: Decimal | int, at_least: int = 0) -> int:
     """Decimal places the exact value needs (trailing zeros aside), or `at_least` when that is
-    more. Called for every amount on every page: normalize() only when the written digits say
-    there may be more than `at_least`."""
+    more. Called for every amount on every page, so read off the value's text (C code), which
+    is four times faster than its digit tuple (and, unlike normalize(), never rounds)."""
     if type(value) is int:
         return at_least
-    written = -value.as_tuple().exponent
-    if written <= at_least:
+    text = str(value)
+    if "E" in text:  # 1.00E-7, 1E+3: written out in full (exactly, whatever the context's precision)
+        text = f"{value:f}"
+    dot = text.find(".")
+    if dot < 0:
         return at_least
-    return max(at_least, -value.normalize().as_tuple().exponent) if value else at_least
+    places = len(text.rstrip("0")) - dot - 1
+    return places if places > at_least else at_least
 
 
 def usd_places(values: Iterable[Decimal | int | None]) -> int:
@@ -152,7 +195,8 @@ def format_usd(value: Decimal | int | None, places: int = MONEY_PLACES) -> str:
         return "—"
     amount = value if type(value) is Decimal else Decimal(value)
     places = decimals_of(amount, places)
-    return ("-$" if amount < 0 else "$") + f"{abs(amount):,.{places}f}"
+    # copy_abs, not abs(): abs() rounds to the context's 28 digits
+    return ("-$" if amount < 0 else "$") + f"{amount.copy_abs():,.{places}f}"
 
 
 def format_signed_usd(value: Decimal | None, places: int = MONEY_PLACES) -> str:
