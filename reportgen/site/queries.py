@@ -33,9 +33,13 @@ LISTS = {
 ISO_UTC = "strftime({0} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00'"
 
 
-def parse_item(text: str) -> dict[str, Any]:
+# one decoder for all: json.loads(text, parse_float=...) builds a new decoder per call
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def parse_item(text: str) -> Any:
     """JSON text of one row -> dict; prices stay exact Decimals."""
-    return json.loads(text, parse_float=Decimal)
+    return _DECODER.decode(text)
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
@@ -22,6 +22,7 @@ import markdown
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup
 
 from . import contexts, urls
 
@@ -139,10 +140,26 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["day"] = lambda iso: when(iso)[:10] if iso else "—"
     env.filters["cause"] = contexts.CAUSES.__getitem__
     env.filters["call_flag"] = contexts.CALL_FLAGS.__getitem__
+    env.filters["source_badge"] = _once_per_argument(env, "_badges.html", "source_badge")
+    env.filters["discrepancy_labels"] = _once_per_argument(env, "_badges.html", "discrepancy_labels")
     env.globals["cause_order"] = tuple(contexts.CAUSES)
     env.globals["link"] = urls.link
     env.globals["urls"] = urls
     return env
+
+
+def _once_per_argument(env: jinja2.Environment, template: str, name: str) -> Callable[[Any], Markup]:
+    """A filter giving what macro `name` of `template` renders for a value, rendered once per
+    distinct value (a list is keyed as a tuple)."""
+    rendered: dict[Any, Markup] = {}
+
+    def render(value: Any) -> Markup:
+        key = tuple(value) if type(value) is list else value
+        if key not in rendered:
+            rendered[key] = Markup(getattr(env.get_template(template).module, name)(value))
+        return rendered[key]
+
+    return render
 
 
 def text_environment() -> jinja2.Environment:
