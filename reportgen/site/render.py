@@ -48,7 +48,7 @@ __all__ = ["OutputError", "render_site"]
 
 PAGES_PER_TASK = 50
 LINKED_LIST = ".linked"  # the files linked from the previous snapshot, while the render runs
-REQUESTS_PER_TASK = 4000
+REQUESTS_PER_TASK = 1000
 NAV_TARGETS = frozenset(target for _, target in contexts.NAV)
 
 # list name -> (API page path, HTML page path, page context)
