@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -133,6 +134,17 @@ def test_writer_refuses_escapes_and_second_writes(tmp_path):
     with pytest.raises(OutputError, match="twice"):
         writer.write("a/b.json", "{}")
     assert sorted(os.listdir(tmp_path)) == ["a"]
+
+
+def test_writer_writes_whole_files_when_the_system_writes_less_than_asked(tmp_path, monkeypatch):
+    writer = SiteWriter(tmp_path)
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))  # as a signal or full pipe may
+    text = "<p>" + "é" * 5000 + "</p>"
+    writer.write("a/b.html", text)
+    assert (tmp_path / "a" / "b.html").read_text(encoding="utf-8") == text
+    assert gzip.decompress((tmp_path / "a" / "b.html.gz").read_bytes()).decode() == text
+    assert writer.count == 2 and writer.take_manifest().count("\n") == 2
 
 
 def test_pages():

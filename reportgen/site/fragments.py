@@ -5,7 +5,7 @@ list, the request's two pages and its user's pages.
 
 User pages are written by other tasks, in other processes, in another order, so the fragments
 are kept for them in a SQLite file in the staging folder while the render runs. SQLite rather
-than DuckDB: this is a key-value store of a few kilobytes a row, written 4,000 rows at a time
+than DuckDB: this is a key-value store of a few kilobytes a row, written 1,000 rows at a time
 and read back by key, which SQLite does in microseconds a row and DuckDB's row-at-a-time
 inserts do not. The file is removed when the render ends; nothing is computed from it."""
 
