@@ -304,10 +304,10 @@ def plan(settings: RenderSettings) -> list[Task]:
         for name in pages.LISTS:
             if name != "requests":  # its pages are written by the requests tasks
                 tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
-        for kind, total in pages.discrepancy_totals(con).items():
-            tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size))
         # whole list pages per task, about REQUESTS_PER_TASK requests each
         per_task = max(1, REQUESTS_PER_TASK // settings.page_size)
+        for kind, total in pages.discrepancy_totals(con).items():  # a task holds its requests in memory
+            tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size), per_task)
         tasks += _page_tasks("requests", "", pages.list_pages(con, "requests", settings.page_size), per_task)
         # user pages paste the fragments the requests tasks stored: they run after all of those
         tasks += [replace(task, phase=2) for task in _user_tasks(pages.user_request_counts(con))]
