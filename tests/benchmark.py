@@ -66,6 +66,9 @@ analyse(config, db)
 changes.compare_in_build(db, "bench", changes.Previous(None, None))
 times["analysis"] = time.perf_counter() - t
 rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# printed now, not only at the end: a render too long to wait for still leaves these figures
+print(f"snapshot {times['snapshot']:.2f} s, analysis {times['analysis']:.2f} s, peak RSS {rss_main / 1024:.0f} MB; "
+      "rendering", flush=True)
 t = time.perf_counter()
 stats = render.render_site(config, db, staging, render.default_workers())
 files = stats.files
@@ -175,12 +178,18 @@ def main(sizes: list[int]) -> None:
         out = DATA / f"out-{size}"
         subprocess.run(["rm", "-rf", str(out)], check=True)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", CHILD, url, str(out)],
-                              capture_output=True, text=True)
-        if done.returncode:
-            sys.exit(f"build of {size} requests failed:\n{done.stderr}")
+        # stderr joins stdout (read as it comes: two pipes read one after the other can deadlock)
+        child = subprocess.Popen([sys.executable, "-c", CHILD, url, str(out)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        lines = []
+        for line in child.stdout:
+            lines.append(line)
+            if line.startswith("snapshot "):
+                print(f"{size:>9} {line.rstrip()}", flush=True)
+        if child.wait():
+            sys.exit(f"build of {size} requests failed:\n{''.join(lines)}")
         wall = time.perf_counter() - started
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result = json.loads(next(line for line in reversed(lines) if line.startswith("{")))
         t = result["times"]
         print(f"{size:>9} {result['rows']:>10} {wall:>8.1f} {t['snapshot']:>9.2f} {t['analysis']:>9.2f} "
               f"{t['render']:>8.2f} {t['manifest']:>9.2f} {result['rows'] / wall:>8.0f} {result['files']:>8} "
