@@ -85,8 +85,8 @@ def index_site(root: Path, names: list[str]) -> SearchIndex:
     finally:
         shutil.rmtree(root / SOURCE, ignore_errors=True)
     lines, size = [], 0
-    for folder, _, names in os.walk(root / FOLDER):
-        for name in sorted(names):
+    for folder, _, files in os.walk(root / FOLDER):
+        for name in sorted(files):
             path = Path(folder, name)
             data = path.read_bytes()
             size += len(data)
