@@ -27,11 +27,20 @@ class FragmentStore:
         self.path = root / STORE
         # autocommit off: each put() is one transaction; two processes write, each waits its turn
         self.con = sqlite3.connect(self.path, timeout=600, isolation_level="DEFERRED")
-        self.con.execute("PRAGMA journal_mode = WAL")
         self.con.execute("PRAGMA synchronous = OFF")  # a killed build throws the file away anyway
-        self.con.execute("CREATE TABLE IF NOT EXISTS fragments (n INTEGER PRIMARY KEY, comparison TEXT NOT NULL, "
-                         "calls TEXT NOT NULL)")
-        self.con.commit()
+
+    @staticmethod
+    def create(root: Path) -> None:
+        """The empty store, made once before the workers start: two processes switching one new
+        file to WAL at the same moment fail with "database is locked", busy timeout or not."""
+        con = sqlite3.connect(root / STORE)
+        try:
+            con.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
+            con.execute("CREATE TABLE fragments (n INTEGER PRIMARY KEY, comparison TEXT NOT NULL, "
+                        "calls TEXT NOT NULL)")
+            con.commit()
+        finally:
+            con.close()
 
     def put(self, rows: Iterable[tuple[int, str, str]]) -> None:
         with self.con:

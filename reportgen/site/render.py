@@ -376,6 +376,7 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     manifest = _Manifest(root / urls.MANIFEST)
     linked_list = open(root / LINKED_LIST, "x", encoding="utf-8")
     try:
+        FragmentStore.create(root)
         written, lines, bundles = _write_front_pages(settings)
         manifest.append(lines)
         for result in _run_tasks(settings, tasks, workers):

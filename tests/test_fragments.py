@@ -1,0 +1,36 @@
+"""The fragment store that render processes share while a build runs (site/fragments.py)."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from reportgen.site.fragments import FragmentStore
+
+
+def _put_and_read(root, first: int, barrier) -> dict:
+    store = FragmentStore(root)
+    barrier.wait()  # both processes open and write at the same moment, as two render workers do
+    try:
+        store.put([(n, f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(first, first + 500)])
+        return {n: tuple(map(str, pair)) for n, pair in store.get(list(range(first, first + 500))).items()}
+    finally:
+        store.close()
+
+
+def test_two_processes_open_and_fill_one_store_at_once(tmp_path):
+    """Workers start together; each one switching a new file to WAL itself failed now and then
+    with "database is locked". The build makes the store once; workers only connect to it."""
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(5):
+        root = tmp_path / str(attempt)
+        root.mkdir()
+        FragmentStore.create(root)
+        with context.Manager() as manager:
+            barrier = manager.Barrier(2, timeout=60)  # one that fails to open cannot hang the other
+            with context.Pool(2) as pool:
+                results = pool.starmap(_put_and_read, [(root, 0, barrier), (root, 500, barrier)])
+        assert results[0] == {n: (f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(500)}
+        assert len(results[1]) == 500
+        reader = FragmentStore(root)
+        assert len(reader.get(list(range(1000)))) == 1000
+        reader.close()
