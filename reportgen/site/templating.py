@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
+from types import FunctionType
 from typing import Any
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
@@ -94,6 +95,37 @@ class _CodeGenerator(CodeGenerator):
         else:
             self.write(")")
 
+    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:
+        """`row.price` on a plain name, for a dict row, as an inline key lookup: the same value
+        Environment.getattr below gives, without a Python call for each of a page's lookups."""
+        if self.environment.is_async or not isinstance(node.node, nodes.Name) or node.attr in _DICT_ATTRIBUTES:
+            super().visit_Getattr(node, frame)
+            return
+        key = repr(node.attr)
+        self.write("(")
+        self.visit(node.node, frame)
+        self.write(f"[{key}] if type(")
+        self.visit(node.node, frame)
+        self.write(f") is dict and {key} in ")
+        self.visit(node.node, frame)
+        self.write(" else environment.getattr(")
+        self.visit(node.node, frame)
+        self.write(f", {key}))")
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja calls every function a template calls (`link(...)`, `urls.request(...)`) through
+    Context.call, which looks for pass_context markers on each call; a plain function without
+    one is called directly."""
+
+    def call(__self, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
+        if type(__obj) is FunctionType and "jinja_pass_arg" not in __obj.__dict__:
+            if kwargs:  # loop and block variables, which only pass_context functions take
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+            return __obj(*args, **kwargs)
+        return super().call(__obj, *args, **kwargs)
+
 
 # names of dict's own methods, which a template may call (`meta.tables.items()`)
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -104,6 +136,7 @@ class _Environment(jinja2.Environment):
     every lookup; pages look up hundreds of row fields each, so a dict's key is tried first."""
 
     code_generator_class = _CodeGenerator
+    context_class = _Context
     html_output = staticmethod(html_output)
 
     def getattr(self, obj, attribute):
