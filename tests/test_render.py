@@ -214,3 +214,29 @@ def test_a_requests_comparison_and_calls_are_the_same_on_every_page_that_shows_t
         assert on_user_pages[request_id] == shown == tables(urls.request(request_id))[request_id]
     assert ">-1<" in listed["r3"][0] and ">-1<" not in listed["r4"][0]  # r3 records a token fewer than its call
     assert not list(site.glob(".fragments*")), "the fragment store is removed before publishing"
+
+
+def test_pages_in_folders_of_one_kind_share_the_chrome_rendered_for_their_own_folder(tmp_path, config_for):
+    """Worker.chrome renders the header, footer and legend once per kind of folder (every user's
+    folder shares one): each path gets exactly what rendering them for that path itself gives."""
+    from reportgen.site import render
+
+    site = built_site(tmp_path, config_for, [usage_row("r1")], [call_row("c1", "r1")])
+    config = config_for("sqlite:///unused.db")
+    settings = render._settings(config, site / "snapshot.duckdb", tmp_path / "unused", None)
+    paths = [urls.INDEX, urls.HELP, urls.users_page(1), urls.users_page(2), urls.requests_page(1), urls.request("r1"),
+             urls.calls_by_usage("r1"), urls.user("u1"), urls.user("u2", 3), urls.user("page-1.html"),
+             urls.user("users"), urls.api_request("r1"), urls.rejected_page(1), "a/b/c/d.html"]
+    shared = render.Worker(settings)
+    try:
+        for since in (None, "20261101T000000Z"):
+            for path in paths:
+                fresh = render.Worker(settings)
+                try:
+                    assert shared.chrome(path, since) == fresh.chrome(path, since), path
+                finally:
+                    fresh.close()
+        assert len(shared._chrome) < 2 * len(paths)
+        assert shared.chrome(urls.user("u1"), None) is shared.chrome(urls.user("u2"), None)
+    finally:
+        shared.close()

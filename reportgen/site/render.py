@@ -50,6 +50,7 @@ PAGES_PER_TASK = 50
 LINKED_LIST = ".linked"  # the files linked from the previous snapshot, while the render runs
 REQUESTS_PER_TASK = 1000
 NAV_TARGETS = frozenset(target for _, target in contexts.NAV)
+CHROME_LINK_DEPTH = 1  # how deep the files the header, footer and legend link to lie (see Worker.chrome)
 
 # list name -> (API page path, HTML page path, page context)
 LIST_OUTPUTS: dict[str, tuple[Callable[[int], str] | None, Callable[[int], str], type[contexts.PageContext]]] = {
@@ -114,6 +115,9 @@ class Worker:
     def __init__(self, settings: RenderSettings):
         self.settings = settings
         self.con = connect(Path(settings.db_path), read_only=True)
+        # one thread: the render's processes already keep every core busy, and DuckDB's second
+        # thread doubles what a sort holds (the calls export at 1M requests: 218 MB, 140 MB with one)
+        self.con.execute("SET threads = 1")
         self.env = environment(settings.timezone)
         self.meta = pages.meta(self.con, settings.page_size)
         exports.prepare(self.con)
@@ -155,11 +159,14 @@ class Worker:
                             self.search_template.render(title=title, lines=lines))
 
     def chrome(self, path: str, since: str | None) -> dict[str, str]:
-        """The parts every page has (and the badge legend), rendered once per folder, section and
-        `since`: what _header.html, _footer.html and _legend.html read of `path` is its folder and
-        whether it is a section."""
-        folder = path.rpartition("/")[0]
-        key = (folder, path if path in NAV_TARGETS else None, since)
+        """The parts every page has (and the badge legend), rendered once per kind of folder,
+        section and `since`: what _header.html, _footer.html and _legend.html read of `path` is
+        its folder and whether it is a section. Their links lead to files at most
+        CHROME_LINK_DEPTH folders deep, so what link() makes of them depends on the folder only
+        through its depth and its first CHROME_LINK_DEPTH names: every user's folder
+        (users/<id>/) shares one chrome, and the cache does not grow with the number of users."""
+        parts = path.split("/")[:-1]
+        key = (tuple(parts[:CHROME_LINK_DEPTH]), len(parts), path if path in NAV_TARGETS else None, since)
         if key not in self._chrome:
             variables = {"title": self.settings.title, "meta": self.meta, "path": path, "nav": contexts.NAV,
                          "since": since}
