@@ -167,6 +167,7 @@ def main(sizes: list[int]) -> None:
     print(f"{'requests':>9} {'rows read':>10} {'total s':>8} {'snapshot':>9} {'analysis':>9} {'render':>8} "
           f"{'manifest':>9} {'rows/s':>8} {'files':>8} {'pages':>7} {'pages/s':>8} "
           f"{'RSS snap+analysis':>18} {'RSS render worker':>18}")
+    worker_rss = {}
     for size in sizes:
         source = DATA / (f"demo-{size}.db" if size <= 100_000 else f"demo-{size}.duckdb")
         if not source.exists():
@@ -199,8 +200,13 @@ def main(sizes: list[int]) -> None:
               f"{result['search_s'] / wall:.0%} of the build (target: at most 15 %), {result['search_files']} files, "
               f"{result['search_bytes'] / 2**20:.1f} MB")
         subprocess.run(["rm", "-rf", str(out)], check=True)
+        worker_rss[size] = result["rss_render_mb"]
         if not os.environ.get("BENCH_SKIP_INCREMENTAL"):
             print(incremental_and_naive(source, url, wall), flush=True)
+    if len(worker_rss) > 1:
+        smallest, largest = min(worker_rss), max(worker_rss)
+        print(f"render worker RSS at {largest:,} requests is {worker_rss[largest] / worker_rss[smallest]:.2f}x "
+              f"its size at {smallest:,} (the issue's target: within 1.20x)")
 
 
 if __name__ == "__main__":

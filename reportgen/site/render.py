@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from markupsafe import Markup
 
 from .. import __version__
@@ -74,7 +75,7 @@ class RenderSettings:
 
 @dataclass(frozen=True)
 class Task:
-    kind: str  # list | requests | users | discrepancies | exports
+    kind: str  # front | list | requests | users | discrepancies | exports
     name: str  # list name, discrepancy kind or export name
     start: int
     stop: int
@@ -199,6 +200,45 @@ class Worker:
             writer.write(api_path(page.number), pages.envelope_json(page, items))
         self.html(writer, page_type, html_path(page.number), rows=rows, pager=contexts.pager(page, html_path))
 
+    def _front(self, writer: SiteWriter, task: Task) -> None:
+        """The overview, the summary pages and the files of the site's root."""
+        con, size = self.con, self.settings.page_size
+        writer.write(urls.META, json.dumps(self.meta, indent=2, ensure_ascii=False) + "\n")
+        long_ids = {urls.id_stem(i): i for i in pages.long_ids(con)}
+        writer.write(urls.LONG_IDS, json.dumps(long_ids, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        writer.write(urls.STYLESHEET, read_template("style.css"))
+        writer.write(urls.SEARCH_SCRIPT, read_template("search.js"))
+        months_json, months = pages.months(con)
+        writer.write(urls.API_MONTHS, months_json)
+        users_page = make_pages(pages.list_total(con, "users"), size)[0]
+        users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
+        models = pages.models(con)
+        self.search_source(search.MAIN_BUNDLE, urls.INDEX, "Spend by model",
+                             (f"Model {_model_name(m['model'])}" for m in models))
+        self.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
+                    charts=_daily_charts(pages.daily(con)),
+                    models=models, users=users, users_pager=contexts.pager(users_page, urls.users_page),
+                    notes_html=markdown_html(self.settings.notes) if self.settings.notes else None,
+                    month_to_date=months["month_to_date"], budgets=pages.budgets(con))
+        self.html(writer, contexts.MonthsPage, urls.MONTHS, document=months)
+        self.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
+            {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
+            for k, summary in self.discrepancies.items()],
+            largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)],
+            causes=pages.causes(con).get(None, {}),
+            by_model=_with_causes(models, "model", pages.causes(con, "model")),
+            by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")),
+            model_prices=pages.model_prices(con))
+        changes_json, changes = pages.changes(con)
+        writer.write(urls.API_CHANGES, changes_json)
+        self.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
+        self.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
+                    examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
+        bundles = site_bundles(con, size)
+        self.html(writer, contexts.SearchPage, urls.SEARCH, bundles=[search.bundle_path(b) for b in bundles])
+        self.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
+        self.html(writer, contexts.ApiDocsPage, urls.API_DOCS, api_html=markdown_html(read_template("api.md")))
+
     def _exports(self, writer: SiteWriter, task: Task) -> None:
         exports.write_export(self.con, writer, task.name)
 
@@ -304,10 +344,17 @@ def _at_least_one(request_pages: Iterable[list[dict]]) -> Iterable[list[dict]]:
         yield []
 
 
-def plan(settings: RenderSettings) -> list[Task]:
+def site_bundles(con: duckdb.DuckDBPyConnection, page_size: int) -> list[str]:
+    """The search index's bundles for this snapshot (site/search.py)."""
+    return search.bundles(len(pages.list_pages(con, "requests", page_size)), pages.list_total(con, "users"))
+
+
+def plan(settings: RenderSettings) -> tuple[list[Task], list[str]]:
+    """The render's tasks, and the search index's bundles."""
     con = connect(Path(settings.db_path), read_only=True)
     try:
-        tasks = [Task("exports", name, 0, 0) for name in exports.EXPORTS]  # the longest single tasks first
+        # the front pages beside the longest single tasks, first: no process waits for them
+        tasks = [Task("front", "", 0, 0)] + [Task("exports", name, 0, 0) for name in exports.EXPORTS]
         for name in pages.LISTS:
             if name != "requests":  # its pages are written by the requests tasks
                 tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
@@ -318,7 +365,7 @@ def plan(settings: RenderSettings) -> list[Task]:
         tasks += _page_tasks("requests", "", pages.list_pages(con, "requests", settings.page_size), per_task)
         # user pages paste the fragments the requests tasks stored: they run after all of those
         tasks += [replace(task, phase=2) for task in _user_tasks(pages.user_request_counts(con))]
-        return tasks
+        return tasks, site_bundles(con, settings.page_size)
     finally:
         con.close()
 
@@ -377,15 +424,14 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     """Write the whole site for the snapshot at `db_path` into `root`, and its manifest (the
     sha256 of every file written). `progress(task count)` returns a callback advanced per task."""
     settings = _settings(config, db_path, root, notes, previous_root)
-    tasks = plan(settings)
+    tasks, bundles = plan(settings)
     on_progress = progress(len(tasks)) if progress else None
     peak, linked = 0.0, 0
     manifest = _Manifest(root / urls.MANIFEST)
     linked_list = open(root / LINKED_LIST, "x", encoding="utf-8")
     try:
         FragmentStore.create(root)
-        written, lines, bundles = _write_front_pages(settings)
-        manifest.append(lines)
+        written = 0
         for result in _run_tasks(settings, tasks, workers):
             written += result.files
             linked += len(result.linked)
@@ -452,53 +498,6 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
     with context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         for phase in phases:
             yield from pool.imap(functools.partial(run_task, settings), phase)
-
-
-def _write_front_pages(settings: RenderSettings) -> tuple[int, str, list[str]]:
-    """The overview, the summary pages and the files of the site's root; returns how many files,
-    their manifest lines and the search index's bundles."""
-    worker = Worker(settings)
-    writer = SiteWriter(Path(settings.root))
-    try:
-        con, size = worker.con, settings.page_size
-        writer.write(urls.META, json.dumps(worker.meta, indent=2, ensure_ascii=False) + "\n")
-        long_ids = {urls.id_stem(i): i for i in pages.long_ids(con)}
-        writer.write(urls.LONG_IDS, json.dumps(long_ids, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-        writer.write(urls.STYLESHEET, read_template("style.css"))
-        writer.write(urls.SEARCH_SCRIPT, read_template("search.js"))
-        months_json, months = pages.months(con)
-        writer.write(urls.API_MONTHS, months_json)
-        users_page = make_pages(pages.list_total(con, "users"), size)[0]
-        users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
-        models = pages.models(con)
-        worker.search_source(search.MAIN_BUNDLE, urls.INDEX, "Spend by model",
-                             (f"Model {_model_name(m['model'])}" for m in models))
-        worker.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
-                    charts=_daily_charts(pages.daily(con)),
-                    models=models, users=users, users_pager=contexts.pager(users_page, urls.users_page),
-                    notes_html=markdown_html(settings.notes) if settings.notes else None,
-                    month_to_date=months["month_to_date"], budgets=pages.budgets(con))
-        worker.html(writer, contexts.MonthsPage, urls.MONTHS, document=months)
-        worker.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
-            {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
-            for k, summary in worker.discrepancies.items()],
-            largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)],
-            causes=pages.causes(con).get(None, {}),
-            by_model=_with_causes(models, "model", pages.causes(con, "model")),
-            by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")),
-            model_prices=pages.model_prices(con))
-        changes_json, changes = pages.changes(con)
-        writer.write(urls.API_CHANGES, changes_json)
-        worker.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
-        worker.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
-                    examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
-        bundles = search.bundles(len(pages.list_pages(con, "requests", size)), pages.list_total(con, "users"))
-        worker.html(writer, contexts.SearchPage, urls.SEARCH, bundles=[search.bundle_path(b) for b in bundles])
-        worker.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
-        worker.html(writer, contexts.ApiDocsPage, urls.API_DOCS, api_html=markdown_html(read_template("api.md")))
-        return writer.count, writer.take_manifest(), bundles
-    finally:
-        worker.close()
 
 
 def _model_name(model: str | None) -> str:
