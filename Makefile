@@ -27,7 +27,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py $(BENCH_SIZES)
 
-## bench-large: the same figures for 1M requests / 4.4M calls (demo data generated in SQL; about an hour here)
+## bench-large: the same figures for 1M requests / 4.4M calls (demo data generated in SQL; 17 minutes for the
+## full build here, more with the incremental and naive runs)
 bench-large: $(STAMP)
 	$(BIN)/python tests/benchmark.py 1000000
 
