@@ -92,3 +92,33 @@ def test_printed_values_are_escaped_as_text_once():
     page = env.from_string("{{ a }}|{{ b }}|{{ n }}|{{ m }}|{% macro x() %}<i>{{ a }}</i>{% endmacro %}{{ x() }}")
     assert page.render(a="<b>&'\"", b="\x1b[31m", n=3, m=Markup("<br>")) == (
         "&lt;b&gt;&amp;&#39;&#34;|\\x1b[31m|3|<br>|<i>&lt;b&gt;&amp;&#39;&#34;</i>")
+
+
+def test_field_lookups_and_calls_keep_jinjas_meaning():
+    """Templates look a dict's key up inline and call plain functions directly
+    (templating._CodeGenerator.visit_Getattr, _Context.call): what Jinja itself gives stays."""
+    import jinja2
+
+    from reportgen.site.templating import environment
+
+    env = environment("UTC")
+
+    class Row:
+        price = "attribute"
+
+    def render(source: str, **variables) -> str:
+        return env.from_string(source).render(**variables)
+
+    assert render("{{ row.price }}", row={"price": "key"}) == "key"
+    assert render("{{ row.price }}", row=Row()) == "attribute"
+    assert render("{{ row.items() | list | length }}", row={"items": "shadowed", "a": 1}) == "2"  # dict's own method
+    assert render("{{ row.inner.price }}", row={"inner": {"price": "<b>"}}) == "&lt;b&gt;"
+    with pytest.raises(jinja2.UndefinedError):
+        render("{{ row.price }}", row={"cost": 1})
+    assert render("{% for r in rows %}{{ f(r) }}{% endfor %}", rows=[1, 2], f=lambda r: r * 10) == "1020"
+
+    @jinja2.pass_context
+    def seen(context, name):
+        return context[name]
+
+    assert render("{% for r in rows %}{{ seen('title') }}{% endfor %}", rows=[1, 2], seen=seen, title="T") == "TT"

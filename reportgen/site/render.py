@@ -214,12 +214,12 @@ class Worker:
         users = [pages.parse_item(i) for i in pages.page_items_json(con, "users", 0, size)]
         models = pages.models(con)
         self.search_source(search.MAIN_BUNDLE, urls.INDEX, "Spend by model",
-                             (f"Model {_model_name(m['model'])}" for m in models))
+                           (f"Model {_model_name(m['model'])}" for m in models))
         self.html(writer, contexts.IndexPage, urls.INDEX, headline=pages.headline(con),
-                    charts=_daily_charts(pages.daily(con)),
-                    models=models, users=users, users_pager=contexts.pager(users_page, urls.users_page),
-                    notes_html=markdown_html(self.settings.notes) if self.settings.notes else None,
-                    month_to_date=months["month_to_date"], budgets=pages.budgets(con))
+                  charts=_daily_charts(pages.daily(con)),
+                  models=models, users=users, users_pager=contexts.pager(users_page, urls.users_page),
+                  notes_html=markdown_html(self.settings.notes) if self.settings.notes else None,
+                  month_to_date=months["month_to_date"], budgets=pages.budgets(con))
         self.html(writer, contexts.MonthsPage, urls.MONTHS, document=months)
         self.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
             {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
@@ -233,7 +233,7 @@ class Worker:
         writer.write(urls.API_CHANGES, changes_json)
         self.html(writer, contexts.ChangesPage, urls.CHANGES, **changes)
         self.html(writer, contexts.QualityPage, urls.QUALITY, reasons=pages.rejected_summary(con),
-                    examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
+                  examples=pages.rejected_examples(con), rejected_total=pages.list_total(con, "rejected"))
         bundles = site_bundles(con, size)
         self.html(writer, contexts.SearchPage, urls.SEARCH, bundles=[search.bundle_path(b) for b in bundles])
         self.html(writer, contexts.HelpPage, urls.HELP, help_html=markdown_html(read_template("help.md")))
