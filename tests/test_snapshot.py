@@ -391,3 +391,21 @@ def test_positions_and_first_occurrences_follow_the_source_order_of_a_large_file
     assert snap.execute("SELECT position, reason FROM rejected_rows ORDER BY position").fetchall() == [
         (150_001, "duplicate_id"), (200_000, "missing_user_id")]
     assert snap.execute("SELECT user_id FROM usage WHERE id = 'r7'").fetchall() == [("u7",)]
+
+
+def test_accepted_token_counts_keep_their_exact_value_in_every_spelling(tmp_path):
+    """Plain digits are cast from their text, other accepted spellings from their parsed decimal
+    (macros.sql, token_value): both give the same whole number, in both tables."""
+    spellings = {" 0042 ": 42, "+7": 7, "3.000": 3, "1e3": 1000, "2.5E1": 25, "999999999999999": 999999999999999,
+                 "0": 0}
+    usage = [usage_row(f"r{n}", input_tokens=text, cache_write_tokens=text) for n, text in enumerate(spellings)]
+    calls = [call_row(f"c{n}", f"r{n}", output_tokens=text, cache_read_tokens=text) for n, text in enumerate(spellings)]
+    db = write_sqlite(tmp_path / "s.db", usage, calls)
+    snap, counts = snapshot_of(tmp_path, f"sqlite://{db}")
+    assert counts["usage"][2] == counts["inference_calls"][2] == 0
+    expected = dict(enumerate(spellings.values()))
+    usage_got = snap.execute("SELECT id, input_tokens, cache_write_tokens FROM usage").fetchall()
+    assert {i: (a, b) for i, a, b in usage_got} == {f"r{n}": (value, value) for n, value in expected.items()}
+    calls_got = snap.execute("SELECT id, output_tokens, cache_read_tokens FROM inference_calls").fetchall()
+    assert {i: (a, b) for i, a, b in calls_got} == {f"c{n}": (value, value) for n, value in expected.items()}
+    assert snap.execute("SELECT typeof(input_tokens) FROM usage LIMIT 1").fetchone() == ("BIGINT",)

@@ -6,10 +6,10 @@ SELECT
     user_id,
     text_or_null(handle) AS handle,
     text_or_null(model) AS model,
-    CAST(d_input_tokens AS BIGINT) AS input_tokens,
-    CAST(d_output_tokens AS BIGINT) AS output_tokens,
-    CAST(d_cache_read_tokens AS BIGINT) AS cache_read_tokens,
-    CAST(d_cache_write_tokens AS BIGINT) AS cache_write_tokens,
+    token_value(input_tokens, d_input_tokens) AS input_tokens,
+    token_value(output_tokens, d_output_tokens) AS output_tokens,
+    token_value(cache_read_tokens, d_cache_read_tokens) AS cache_read_tokens,
+    token_value(cache_write_tokens, d_cache_write_tokens) AS cache_write_tokens,
     d_price AS price
 FROM checked_usage
 WHERE problem IS NULL
