@@ -8,8 +8,8 @@ from reportgen.site.fragments import FragmentStore
 
 
 def _put_and_read(root, first: int, barrier) -> dict:
-    store = FragmentStore(root)
     barrier.wait()  # both processes open and write at the same moment, as two render workers do
+    store = FragmentStore(root)
     try:
         store.put([(n, f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(first, first + 500)])
         return {n: tuple(map(str, pair)) for n, pair in store.get(list(range(first, first + 500))).items()}
@@ -21,12 +21,12 @@ def test_two_processes_open_and_fill_one_store_at_once(tmp_path):
     """Workers start together; each one switching a new file to WAL itself failed now and then
     with "database is locked". The build makes the store once; workers only connect to it."""
     context = multiprocessing.get_context("spawn")
-    for attempt in range(5):
+    for attempt in range(20):
         root = tmp_path / str(attempt)
         root.mkdir()
         FragmentStore.create(root)
         with context.Manager() as manager:
-            barrier = manager.Barrier(2, timeout=60)  # one that fails to open cannot hang the other
+            barrier = manager.Barrier(2, timeout=60)
             with context.Pool(2) as pool:
                 results = pool.starmap(_put_and_read, [(root, 0, barrier), (root, 500, barrier)])
         assert results[0] == {n: (f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(500)}
