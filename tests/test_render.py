@@ -240,3 +240,31 @@ def test_pages_in_folders_of_one_kind_share_the_chrome_rendered_for_their_own_fo
         assert shared.chrome(urls.user("u1"), None) is shared.chrome(urls.user("u2"), None)
     finally:
         shared.close()
+
+
+def test_a_worker_pool_that_does_not_stop_cannot_hang_the_build(tmp_path, config_for, monkeypatch):
+    """Pool.terminate() can block for good (seen once in CI, a build on a full disk stuck with its
+    workers gone): the render waits TERMINATE_SECONDS for it, then kills the workers and ends."""
+    import multiprocessing
+    import multiprocessing.pool
+    import threading
+    import time
+
+    from reportgen.site import render
+
+    def terminate_never_returns(pool):
+        # as the real one begins: the pool stops replacing its workers; then it blocks for good
+        pool._worker_handler._state = multiprocessing.pool.TERMINATE
+        threading.Event().wait()
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "terminate", terminate_never_returns)
+    monkeypatch.setattr(render, "TERMINATE_SECONDS", 1)
+    usage = [usage_row(f"r{i}", created_at=f"2026-10-01T10:{i:02d}:00Z") for i in range(6)]
+    started = time.monotonic()
+    site = built_site(tmp_path, config_for, usage, [call_row("c1", "r1")], page_size=2, workers=2)
+    assert time.monotonic() - started < 60
+    assert (site / urls.request("r5")).exists()
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not multiprocessing.active_children(), "the workers were killed"

@@ -11,9 +11,12 @@ import ctypes.util
 import functools
 import hashlib
 import json
+import logging
 import multiprocessing
+import multiprocessing.pool
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -46,6 +49,8 @@ from .templating import (
 from .writer import OutputError, SiteWriter
 
 __all__ = ["OutputError", "render_site"]
+
+log = logging.getLogger("reportgen")
 
 PAGES_PER_TASK = 50
 LINKED_LIST = ".linked"  # the files linked from the previous snapshot, while the render runs
@@ -493,11 +498,30 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
         return
     # spawn, not fork: a forked DuckDB connection (and its threads) is not safe to use
     context = multiprocessing.get_context("spawn")
-    # leaving the block (done, failed or interrupted) terminates the workers: none finishes a
-    # task of a build that is over
-    with context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+    pool = context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
         for phase in phases:
             yield from pool.imap(functools.partial(run_task, settings), phase)
+    finally:  # done, failed or interrupted: no worker finishes a task of a build that is over
+        _stop(pool)
+
+
+TERMINATE_SECONDS = 10
+
+
+def _stop(pool: multiprocessing.pool.Pool) -> None:
+    """Terminate the pool's workers, never waiting for ever: Pool.terminate() can block for good
+    on a queue lock (a build on a full disk was seen stuck there in CI, its workers gone), and a
+    build run by cron must end. After TERMINATE_SECONDS the workers are killed and the build
+    goes on; the stuck terminate is left in a daemon thread."""
+    stopper = threading.Thread(target=pool.terminate, name="reportgen-pool-stop", daemon=True)
+    stopper.start()
+    stopper.join(TERMINATE_SECONDS)
+    if stopper.is_alive():
+        log.debug("the render's worker pool did not stop in %d s: killing its processes", TERMINATE_SECONDS)
+        for process in getattr(pool, "_pool", []):  # the Pool's own list of its worker processes
+            if process.exitcode is None:
+                process.kill()
 
 
 def _model_name(model: str | None) -> str:
