@@ -253,8 +253,10 @@ def test_a_worker_pool_that_does_not_stop_cannot_hang_the_build(tmp_path, config
     from reportgen.site import render
 
     def terminate_never_returns(pool):
-        # as the real one begins: the pool stops replacing its workers; then it blocks for good
+        # as the real one begins: the pool stops replacing its workers and its exit-time
+        # finalizer is used up (else it would run at this process's exit); then it blocks for good
         pool._worker_handler._state = multiprocessing.pool.TERMINATE
+        pool._terminate.cancel()
         threading.Event().wait()
 
     monkeypatch.setattr(multiprocessing.pool.Pool, "terminate", terminate_never_returns)
