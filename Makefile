@@ -27,10 +27,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py $(BENCH_SIZES)
 
-## bench-large: the same figures for 1M requests / 4.4M calls (demo data generated in SQL; 17 minutes for the
-## full build here, more with the incremental and naive runs)
+## bench-large: the same figures for 10k and 1M requests / 4.4M calls (demo data generated in SQL), and the
+## render worker's peak at 1M against 10k (17 minutes for the full build here, more with the incremental and
+## naive runs)
 bench-large: $(STAMP)
-	$(BIN)/python tests/benchmark.py 1000000
+	$(BIN)/python tests/benchmark.py 10000 1000000
 
 lint: $(STAMP)
 	$(BIN)/ruff check reportgen tests

@@ -100,19 +100,22 @@ class TaskResult:
 class RenderStats:
     files: int
     tasks: int
-    worker_rss_mb: float  # the largest resident size a render process had after a task
+    worker_rss_mb: float  # the largest resident size a render process reached
     linked: int = 0  # of files, how many were hard-linked from the previous snapshot
     search: search.SearchIndex | None = None  # the search index written after the pages
 
 
-def current_rss_mb() -> float:
-    """Resident memory now (not the high-water mark, which a spawned process inherits from the
-    moment it was forked from its parent)."""
+def peak_rss_mb() -> float:
+    """This process's largest resident size so far (VmHWM). A spawned worker is a new program,
+    so the mark counts the worker alone, not the build process it was started from."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
-        return 0.0
+        pass
+    return 0.0
 
 
 class Worker:
@@ -188,7 +191,7 @@ class Worker:
         """Write one task's files; returns how many, their manifest lines and this process's RSS."""
         writer = SiteWriter(Path(self.settings.root))
         getattr(self, f"_{task.kind}")(writer, task)
-        return TaskResult(writer.count, writer.take_manifest(), current_rss_mb(), tuple(writer.take_linked()))
+        return TaskResult(writer.count, writer.take_manifest(), peak_rss_mb(), tuple(writer.take_linked()))
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
         items = pages.page_items_json(self.con, task.name, task.start, task.stop)
