@@ -92,3 +92,37 @@ def test_list_pages_link_their_csv(site, page, target):
     soup = BeautifulSoup((site / page).read_text(encoding="utf-8"), "html.parser")
     hrefs = [a["href"] for a in soup.select("a[download]")]
     assert urls.link(page, target) in hrefs
+
+
+def test_a_long_export_streams_in_the_table_order_within_a_small_memory(tmp_path):
+    """The calls export is not sorted in the render worker: calls.sql stores the calls newest
+    first, and the export keeps that order (preserve_insertion_order) while DuckDB streams it.
+    300k calls through an 8 MB reader with two threads: a sort there runs out of memory, and a
+    scan that may reorder does reorder."""
+    from helpers import analysed_snapshot
+
+    from reportgen.ingest.connection import connect
+    from reportgen.site import exports
+
+    analysed_snapshot(tmp_path, [usage_row("r1")], [call_row("c1", "r1")]).close()
+    db = tmp_path / "snapshot.duckdb"
+    con = connect(db)
+    # older calls than c1, appended newest first: the table stays in the list's order
+    con.execute("INSERT INTO calls (id, usage_id, created_at, user_id, model, input_tokens, price, request_id) "
+                "SELECT 'x' || lpad(i::VARCHAR, 6, '0'), 'r1', TIMESTAMPTZ '2026-09-30 00:00:00+00' - to_seconds(i), "
+                "'u1', 'm', i, 0.000001 * i, 'r1' FROM range(300000) t(i) ORDER BY i")
+    con.close()
+    con = connect(db, read_only=True)
+    con.execute("SET memory_limit = '8MB'")
+    con.execute("SET threads = 2")
+    exports.prepare(con)
+
+    class Writer:
+        def write_with(self, relative, write):
+            write(tmp_path / "calls.csv")
+
+    exports.write_export(con, Writer(), "inference-calls")
+    con.close()
+    with open(tmp_path / "calls.csv", newline="", encoding="utf-8") as f:
+        ids = [row["id"] for row in csv.DictReader(f)]
+    assert ids == ["c1"] + [f"x{i:06d}" for i in range(300000)]

@@ -13,7 +13,7 @@ SNAPSHOT_DB = "snapshot.duckdb"
 
 
 BUILDER_MEMORY = "1GB"
-READER_MEMORY = "64MB"
+READER_MEMORY = "32MB"
 
 WRITE_FAILURES = ("No space left on device", "Disk quota exceeded", "Read-only file system", "Permission denied")
 
@@ -42,10 +42,12 @@ def connect(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         # readers (render workers) keep a small page cache, so their memory does not grow with
-        # the snapshot (their reads are range scans pruned to a few row groups: at 100k requests
-        # 64 MB renders as fast as 256 MB did, and a worker peaks at 190 MB, not 317 MB); the
-        # builder may use more before it spills to `<snapshot>.tmp` beside the file (inside the
-        # staging folder), keeping the process under 1.5 GiB at 1M requests
+        # the snapshot: their reads are range scans pruned to a few row groups, and the exports
+        # stream without sorting (site/exports.py). At 100k requests 32 MB renders as fast as
+        # 64 MB (35.2 s both, tmpfs) with a worker peak of 145 MB, not 170 MB; 16 MB is too
+        # little for a page of request documents. The builder may use more before it spills to
+        # `<snapshot>.tmp` beside the file (inside the staging folder), keeping the process
+        # under 1.5 GiB at 1M requests
         "memory_limit": READER_MEMORY if read_only else BUILDER_MEMORY,
         # every reader orders by its own key (n), so tables need not keep insertion order: lets
         # DuckDB stream and spill large CREATE TABLE AS statements

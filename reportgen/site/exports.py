@@ -1,5 +1,10 @@
 """The CSV exports beside the list pages: each a SELECT in exports/ that DuckDB writes straight to
-the file (RFC 4180: a header row, CRLF, quotes where needed), so no list is held in memory."""
+the file (RFC 4180: a header row, CRLF, quotes where needed), so no list is held in memory.
+
+The long ones (requests, calls, rejected rows) are not sorted here: the analysis stores those
+tables in list order, and DuckDB keeps a table's order through a scan, a filter and COPY when
+`preserve_insertion_order` is on (its "order preservation" rules), so an export streams in a
+reader's small memory whatever the size of the data."""
 
 from __future__ import annotations
 
@@ -39,7 +44,12 @@ def write_export(con: duckdb.DuckDBPyConnection, writer: SiteWriter, name: str) 
     query = _sql(sql_file).strip().rstrip(";")
 
     def copy(path: Path) -> None:
-        con.execute(f"COPY ({query}) TO '{_literal(path)}' (FORMAT csv, HEADER, NEW_LINE '\\r\\n')")
+        before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+        con.execute("SET preserve_insertion_order = true")
+        try:
+            con.execute(f"COPY ({query}) TO '{_literal(path)}' (FORMAT csv, HEADER, NEW_LINE '\\r\\n')")
+        finally:  # RESET would set DuckDB's default, not the connection's own setting
+            con.execute(f"SET preserve_insertion_order = {bool(before)}")
 
     writer.write_with(relative, copy)
 

@@ -4,8 +4,9 @@
 CREATE OR REPLACE TEMP MACRO cell(x) AS CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN '''' || x ELSE x END;
 -- Timestamps as the JSON API writes them: ISO-8601 in UTC with offset.
 CREATE OR REPLACE TEMP MACRO iso(ts) AS strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00';
--- One row per effective request, newest first, nested objects flattened with '_' (inference_*,
--- usage_*); `only_kind` keeps the requests with that discrepancy (NULL: all of them).
+-- One row per effective request, newest first (the order requests.sql stores them in, which a
+-- plain scan keeps: see exports.py), nested objects flattened with '_' (inference_*, usage_*);
+-- `only_kind` keeps the requests with that discrepancy (NULL: all of them).
 CREATE OR REPLACE TEMP MACRO request_rows(only_kind) AS TABLE
 SELECT
     cell(id) AS id, cell(user_id) AS user_id, cell(handle) AS handle, iso(created_at) AS created_at,
@@ -17,5 +18,4 @@ SELECT
     difference_input_tokens, difference_output_tokens, difference_cache_read_tokens, difference_cache_write_tokens,
     difference_price
 FROM requests
-WHERE only_kind IS NULL OR list_contains(discrepancies, only_kind)
-ORDER BY requests.created_at DESC, requests.id;
+WHERE only_kind IS NULL OR list_contains(discrepancies, only_kind);
