@@ -11,8 +11,8 @@ def _put_and_read(root, first: int, barrier) -> dict:
     barrier.wait()  # both processes open and write at the same moment, as two render workers do
     store = FragmentStore(root)
     try:
-        store.put([(n, f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(first, first + 500)])
-        return {n: tuple(map(str, pair)) for n, pair in store.get(list(range(first, first + 500))).items()}
+        store.put([(n, f'{{"id":"r{n}"}}', f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(first, first + 500)])
+        return {n: tuple(map(str, parts)) for n, parts in store.get(list(range(first, first + 500))).items()}
     finally:
         store.close()
 
@@ -29,7 +29,7 @@ def test_two_processes_open_and_fill_one_store_at_once(tmp_path):
             barrier = manager.Barrier(2, timeout=60)
             with context.Pool(2) as pool:
                 results = pool.starmap(_put_and_read, [(root, 0, barrier), (root, 500, barrier)])
-        assert results[0] == {n: (f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(500)}
+        assert results[0] == {n: (f'{{"id":"r{n}"}}', f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(500)}
         assert len(results[1]) == 500
         reader = FragmentStore(root)
         assert len(reader.get(list(range(1000)))) == 1000

@@ -216,6 +216,30 @@ def test_a_requests_comparison_and_calls_are_the_same_on_every_page_that_shows_t
     assert not list(site.glob(".fragments*")), "the fragment store is removed before publishing"
 
 
+def test_user_pages_list_each_users_requests_newest_first_across_fetches(tmp_path, config_for, monkeypatch):
+    """A users task reads which requests it shows from user_requests a fetch at a time, and their
+    rows from the fragment store: with fetches of 3 requests, pages of 2 and tasks of about 3
+    requests, every user page still holds exactly its user's requests, in the requests list's order."""
+    from reportgen.site import queries, render
+
+    monkeypatch.setattr(queries, "REQUESTS_PER_FETCH", 3)
+    monkeypatch.setattr(render, "REQUESTS_PER_TASK", 3)  # users tasks that start past the first user
+    counts = {"u0": 7, "u1": 1, "u2": 4, "u3": 2}
+    usage = [usage_row(f"{user}-{i}", created_at=f"2026-10-0{i + 1}T1{n}:00:00Z", user_id=user, price=f"{n + 1}")
+             for n, (user, count) in enumerate(counts.items()) for i in range(count)]
+    site = built_site(tmp_path, config_for, usage, [], page_size=2)
+    listed = [item["id"] for item in read_list(site, "requests")]
+    for user, count in counts.items():
+        shown = []
+        for number in range(1, (count + 1) // 2 + 1):
+            text = (site / urls.user(user, number)).read_text(encoding="utf-8")
+            rows = re.findall(r'<details class="request.*?<code>([^<]+)</code>', text, re.S)
+            assert len(rows) == min(2, count - 2 * (number - 1)), (user, number)
+            shown += rows
+        assert not (site / urls.user(user, (count + 1) // 2 + 1)).exists()
+        assert shown == [i for i in listed if i.startswith(f"{user}-")], user
+
+
 def test_pages_in_folders_of_one_kind_share_the_chrome_rendered_for_their_own_folder(tmp_path, config_for):
     """Worker.chrome renders the header, footer and legend once per kind of folder (every user's
     folder shares one): each path gets exactly what rendering them for that path itself gives."""

@@ -4,10 +4,13 @@ once per build, by the task that writes the request's own pages, and pasted into
 list, the request's two pages and its user's pages.
 
 User pages are written by other tasks, in other processes, in another order, so the fragments
-are kept for them in a SQLite file in the staging folder while the render runs. SQLite rather
-than DuckDB: this is a key-value store of a few kilobytes a row, written 1,000 rows at a time
-and read back by key, which SQLite does in microseconds a row and DuckDB's row-at-a-time
-inserts do not. The file is removed when the render ends; nothing is computed from it."""
+are kept for them in a SQLite file in the staging folder while the render runs, beside the
+request's row of the requests list (its JSON text), which a user page lists too: a user's
+requests lie all over the snapshot's tables, and reading them back from there by key would
+read every row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
+a few kilobytes a row, written 1,000 rows at a time and read back by key, which SQLite does in
+microseconds a row and DuckDB's row-at-a-time inserts do not. The file is removed when the
+render ends; nothing is computed from it."""
 
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
 
 
 class FragmentStore:
-    """request n -> (comparison HTML, calls table HTML); one connection per process."""
+    """request n -> (its requests-list row as JSON text, comparison HTML, calls table HTML); one
+    connection per process."""
 
     def __init__(self, root: Path):
         self.path = root / STORE
@@ -36,24 +40,25 @@ class FragmentStore:
         con = sqlite3.connect(root / STORE)
         try:
             con.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
-            con.execute("CREATE TABLE fragments (n INTEGER PRIMARY KEY, comparison TEXT NOT NULL, "
-                        "calls TEXT NOT NULL)")
+            con.execute("CREATE TABLE fragments (n INTEGER PRIMARY KEY, item TEXT NOT NULL, "
+                        "comparison TEXT NOT NULL, calls TEXT NOT NULL)")
             con.commit()
         finally:
             con.close()
 
-    def put(self, rows: Iterable[tuple[int, str, str]]) -> None:
+    def put(self, rows: Iterable[tuple[int, str, str, str]]) -> None:
+        """(n, item, comparison, calls) of some requests."""
         with self.con:
-            self.con.executemany("INSERT INTO fragments VALUES (?, ?, ?)", rows)
+            self.con.executemany("INSERT INTO fragments VALUES (?, ?, ?, ?)", rows)
 
-    def get(self, ns: list[int]) -> dict[int, tuple[Markup, Markup]]:
-        """The fragments of the requests in `ns` (all of them must have been put)."""
+    def get(self, ns: list[int]) -> dict[int, tuple[str, Markup, Markup]]:
+        """n -> (item, comparison, calls) of the requests in `ns` (all of them must have been put)."""
         found = {}
         for i in range(0, len(ns), 10_000):  # SQLite's limit on an IN list's length is far above
             chunk = ",".join(str(int(n)) for n in ns[i:i + 10_000])
-            for n, comparison, calls in self.con.execute(f"SELECT n, comparison, calls FROM fragments "
-                                                         f"WHERE n IN ({chunk})"):
-                found[n] = (Markup(comparison), Markup(calls))
+            for n, item, comparison, calls in self.con.execute(
+                    f"SELECT n, item, comparison, calls FROM fragments WHERE n IN ({chunk})"):
+                found[n] = (item, Markup(comparison), Markup(calls))
         return found
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ text, and the HTML pages are rendered from the same text parsed, so both show th
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -148,14 +147,6 @@ def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int, curre
                        [start, stop, current]).fetchall()
 
 
-def requests_by_n(con: duckdb.DuckDBPyConnection, ns: list[int]) -> list[dict[str, Any]]:
-    """The requests whose n is in `ns`, each with its calls, in the order of `ns`."""
-    if not ns:
-        return []
-    docs = _documents(con, ns, min(ns), max(ns) + 1)
-    return [docs[n].parsed() for n in ns]
-
-
 def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Requests per discrepancy kind."""
     return {kind: summary["requests"] for kind, summary in discrepancy_summary(con).items()}
@@ -169,40 +160,45 @@ def discrepancy_summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, A
 
 
 def discrepancy_requests(con: duckdb.DuckDBPyConnection, kind: str, start: int, stop: int) -> list[dict[str, Any]]:
-    """Requests start..stop-1 of a discrepancy kind's list (largest first), with their calls."""
-    ns = [n for (n,) in con.execute("SELECT request_n FROM api_discrepancies WHERE kind = ? AND n >= ? AND n < ? "
-                                    "ORDER BY n", [kind, start, stop]).fetchall()]
-    return requests_by_n(con, ns)
+    """Requests start..stop-1 of a discrepancy kind's list (largest first): each its row of the
+    requests list and its likely `cause`."""
+    rows = con.execute("SELECT item::VARCHAR, cause FROM api_discrepancies WHERE kind = ? AND n >= ? AND n < ? "
+                       "ORDER BY n", [kind, start, stop]).fetchall()
+    return [{**parse_item(item), "cause": cause} for item, cause in rows]
 
 
 def users_with_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int,
-                        page_size: int) -> Iterator[tuple[dict, int, Iterator[list[tuple[int, dict]]]]]:
+                        page_size: int) -> Iterator[tuple[dict, int, Iterator[list[int]]]]:
     """(user row, number of requests, their pages) for users start..stop-1 of the user summary:
-    each page a list of the user's requests, newest first, as (n, row of the requests list).
-    Requests are fetched `REQUESTS_PER_FETCH` at a time across users, so memory holds one fetch
-    whatever a user's size. Consume each user's pages, in order, before the next user."""
+    each page the n of the user's requests on it, newest first. The n are read
+    `REQUESTS_PER_FETCH` at a time from user_requests, where this run of users is one run of
+    rows, so memory holds one fetch whatever a user's size. Consume each user's pages, in
+    order, before the next user."""
     users = con.execute("SELECT user_id, item FROM api_users WHERE n >= ? AND n < ? ORDER BY n",
                         [start, stop]).fetchall()
-    rows = con.execute("SELECT a.user_id, a.n FROM api_requests a JOIN api_users u ON u.user_id = a.user_id "
-                       "WHERE u.n >= ? AND u.n < ? ORDER BY u.n, a.user_n", [start, stop]).fetchall()
-    totals = Counter(user_id for user_id, _ in rows)
-    stream = _requests_in_order(con, [n for _, n in rows])
-    for user_id, item in users:
-        total = totals[user_id]
+    first, totals = _user_request_runs(con, start, stop)
+    stream = _request_ns(con, first, first + sum(totals.values()))
+    for rank, (_, item) in enumerate(users, start):
+        total = totals.get(rank, 0)
         pages_of = (list(islice(stream, min(page_size, total - i))) for i in range(0, total, page_size))
         yield parse_item(item), total, pages_of
 
 
-REQUESTS_PER_FETCH = 4000  # a scattered fetch reads most row groups: few large ones beat many small
+REQUESTS_PER_FETCH = 4000
 
 
-def _requests_in_order(con: duckdb.DuckDBPyConnection, ns: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for i in range(0, len(ns), REQUESTS_PER_FETCH):
-        chunk = ns[i:i + REQUESTS_PER_FETCH]
-        # a literal IN list within the chunk's range: DuckDB prunes row groups on both
-        items = dict(con.execute(f"SELECT n, item::VARCHAR FROM api_requests WHERE n >= ? AND n <= ? AND n IN "
-                                 f"({','.join(str(int(n)) for n in chunk)})", [min(chunk), max(chunk)]).fetchall())
-        yield from ((n, parse_item(items[n])) for n in chunk)
+def _user_request_runs(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> tuple[int, dict[int, int]]:
+    """The k of the first of users start..stop-1's requests in user_requests, and how many each has."""
+    rows = con.execute("SELECT user_rank, min(k), count(*) FROM user_requests WHERE user_rank >= ? AND user_rank < ? "
+                       "GROUP BY user_rank", [start, stop]).fetchall()
+    return min((k for _, k, _ in rows), default=0), {rank: count for rank, _, count in rows}
+
+
+def _request_ns(con: duckdb.DuckDBPyConnection, first: int, stop: int) -> Iterator[int]:
+    for lo in range(first, stop, REQUESTS_PER_FETCH):
+        rows = con.execute("SELECT request_n FROM user_requests WHERE k >= ? AND k < ? ORDER BY k",
+                           [lo, min(lo + REQUESTS_PER_FETCH, stop)]).fetchall()
+        yield from (n for (n,) in rows)
 
 
 def user_ids(con: duckdb.DuckDBPyConnection, start: int, stop: int) -> list[str]:

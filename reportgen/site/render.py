@@ -232,7 +232,7 @@ class Worker:
         self.html(writer, contexts.DiscrepanciesPage, urls.DISCREPANCIES, kinds=[
             {"kind": k, "description": contexts.DISCREPANCY_KINDS[k], **summary}
             for k, summary in self.discrepancies.items()],
-            largest=[request_view(r) for r in pages.discrepancy_requests(con, "price", 0, 10)],
+            largest=pages.discrepancy_requests(con, "price", 0, 10),
             causes=pages.causes(con).get(None, {}),
             by_model=_with_causes(models, "model", pages.causes(con, "model")),
             by_day=_with_causes(pages.daily_differences(con), "day", pages.causes(con, "day")),
@@ -263,7 +263,7 @@ class Worker:
                     self._request_files(writer, doc, request)
                 items.append(doc.item)
                 rows.append(request)
-                stored.append((n, request["comparison_html"], request["calls_html"]))
+                stored.append((n, doc.item, request["comparison_html"], request["calls_html"]))
             self.store.put(stored)
             self._list_page(writer, "requests", page, items, rows)
             self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
@@ -305,10 +305,10 @@ class Worker:
             chart = _daily_charts(daily.get(uid, []))
             models = models_of.get(uid, [])
             path_of = functools.partial(urls.user, uid)
-            for page, requests in zip(make_pages(total, size), _at_least_one(request_pages)):
-                pasted = self.store.get([n for n, _ in requests])
-                rows = [{**request, "comparison_html": pasted[n][0], "calls_html": pasted[n][1]}
-                        for n, request in requests]
+            for page, ns in zip(make_pages(total, size), _at_least_one(request_pages)):
+                stored = self.store.get(ns)
+                rows = [{**pages.parse_item(stored[n][0]), "comparison_html": stored[n][1], "calls_html": stored[n][2]}
+                        for n in ns]
                 if page.number == 1:
                     self.search_source(search.user_bundle(n), urls.user(uid), user["handle"], [
                         f"User id {uid}", *(f"Model {_model_name(m['model'])}" for m in models)])
@@ -318,7 +318,7 @@ class Worker:
                           pager=contexts.pager(page, path_of))
 
     def _discrepancies(self, writer: SiteWriter, task: Task) -> None:
-        requests = [request_view(r) for r in pages.discrepancy_requests(self.con, task.name, task.start, task.stop)]
+        requests = pages.discrepancy_requests(self.con, task.name, task.start, task.stop)
         for page in task.pages:
             path_of = lambda n: urls.discrepancy_page(task.name, n)  # noqa: E731
             self.html(writer, contexts.DiscrepancyListPage, path_of(page.number), kind=task.name,
@@ -342,7 +342,7 @@ def render_key(config: Config) -> str:
     return digest.hexdigest()
 
 
-def _at_least_one(request_pages: Iterable[list[dict]]) -> Iterable[list[dict]]:
+def _at_least_one(request_pages: Iterable[list[int]]) -> Iterable[list[int]]:
     """A user's request pages; a user without requests still has one (empty) page."""
     empty = True
     for requests in request_pages:
