@@ -173,7 +173,7 @@ class ChangesPage(PageContext):
 @dataclass(frozen=True, kw_only=True)
 class MonthsPage(PageContext):
     template: ClassVar[str] = "months.html"
-    document: Row  # api/months.json parsed: timezone, months (each with its users and models), month_to_date
+    document: Row  # api/months.json parsed, without users: timezone, months (each with its models), month_to_date
 
 
 @dataclass(frozen=True, kw_only=True)

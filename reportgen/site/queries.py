@@ -336,9 +336,10 @@ def changes(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
 
 
 def months(con: duckdb.DuckDBPyConnection) -> tuple[str, dict[str, Any]]:
-    """(api/months.json's text, the same parsed)."""
-    doc = con.execute("SELECT doc FROM api_months").fetchone()[0]
-    return doc, parse_item(doc)
+    """(api/months.json's text, the same parsed without each month's users: the pages do not
+    list them, and they grow with the data)."""
+    doc, page = con.execute("SELECT doc, page FROM api_months").fetchone()
+    return doc, parse_item(page)
 
 
 def user_months(con: duckdb.DuckDBPyConnection, user_ids: list[str]) -> dict[str, list[dict]]:
