@@ -76,17 +76,17 @@ def envelope_json(page: Page, items_json: list[str]) -> str:
             + ",".join(items_json) + "]}")
 
 
-# The calls of a set of requests as one JSON array per request. The set is a range of request n,
-# or a list of them within a range: either way DuckDB reads only the row groups of api_calls
-# whose request_n can match (min/max pruning), so a page costs the same at 10k and 1M requests.
+# The calls of a range of requests as one JSON array per request: DuckDB reads only the row
+# groups of api_calls whose request_n can match (min/max pruning), so a page costs the same at
+# 10k and 1M requests.
 _CALL_LISTS = """
     SELECT request_n, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']',
            list(flags ORDER BY created_at, id)
-    FROM api_calls WHERE request_n >= $lo AND request_n < $hi {also} GROUP BY request_n"""
+    FROM api_calls WHERE request_n >= $lo AND request_n < $hi GROUP BY request_n"""
 _REQUESTS = """
     SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since
     FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n LEFT JOIN request_files f ON f.n = a.n
-    WHERE a.n >= $lo AND a.n < $hi {also}"""
+    WHERE a.n >= $lo AND a.n < $hi"""
 
 
 @dataclass(frozen=True)
@@ -113,17 +113,12 @@ class Document:
         return doc
 
 
-def _documents(con: duckdb.DuckDBPyConnection, ns: list[int] | None, lo: int,
-               hi: int) -> dict[int, Document]:
-    """request n -> its Document, for requests lo <= n < hi (only those in `ns` when given)."""
-    # a literal IN list (of integers) is what DuckDB pushes into the scan as a row-group filter;
-    # a list parameter would be a join over the whole table
-    also = "AND {0} IN (" + ",".join(str(int(n)) for n in ns) + ")" if ns is not None else ""
+def _documents(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> dict[int, Document]:
+    """request n -> its Document, for requests lo <= n < hi."""
     params = {"lo": lo, "hi": hi}
-    calls = {n: (text, flags) for n, text, flags in
-             con.execute(_CALL_LISTS.format(also=also.format("request_n")), params).fetchall()}
+    calls = {n: (text, flags) for n, text, flags in con.execute(_CALL_LISTS, params).fetchall()}
     docs = {}
-    rows = con.execute(_REQUESTS.format(also=also.format("a.n")), params).fetchall()
+    rows = con.execute(_REQUESTS, params).fetchall()
     for n, request_id, item, calls_head, cause, priced_calls_price, since in rows:
         call_list, flags = calls.get(n, ("[]", []))
         docs[n] = Document(request_id, item, f'{item[:-1]},"calls":{call_list}}}',
@@ -136,7 +131,7 @@ def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int,
     """The Documents of requests start..stop-1, in order, a batch at a time."""
     for lo in range(start, stop, batch):
         hi = min(lo + batch, stop)
-        docs = _documents(con, None, lo, hi)
+        docs = _documents(con, lo, hi)
         yield from (docs[n] for n in range(lo, hi))
 
 
