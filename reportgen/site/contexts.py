@@ -107,7 +107,7 @@ class UserPage(PageContext):
     months: list[Row]  # the user's figures per calendar month (months table), oldest first
     budget: Row | None  # the user's [budgets.users] limit against the latest month's spend, or None
     causes: dict[str, Row]  # likely cause of the user's discrepancies -> requests, difference_price
-    rows: list[Row]  # this page of the user's requests (request views), newest first
+    rows: list[Row]  # this page of the user's requests (requests-list rows with their fragments), newest first
     pager: dict[str, Any]  # pages of the user's requests
 
 
@@ -141,7 +141,7 @@ class CallsByUsagePage(PageContext):
 class DiscrepanciesPage(PageContext):
     template: ClassVar[str] = "discrepancies.html"
     kinds: list[Row]  # per discrepancy kind: kind, description, requests, size (its total), size_label, net
-    largest: list[Row]  # the request views with the largest price differences, largest first
+    largest: list[Row]  # requests-list rows (with `cause`) of the largest price differences, largest first
     causes: dict[str, Row]  # likely cause -> requests, difference_price (net), over all requests
     by_model: list[Row]  # model_summary rows with a discrepancy: discrepancies, over/under, causes (cause -> counts)
     by_day: list[Row]  # days with a discrepancy: day, requests, discrepancies, over/under, causes
@@ -154,7 +154,7 @@ class DiscrepancyListPage(PageContext):
     kind: str  # tokens | price | no_calls | orphan
     description: str  # what the kind means, in words
     summary: Row  # the whole list: requests, size (the total of the sizes), size_label, net (price only)
-    rows: list[Row]  # request views with this discrepancy, largest first
+    rows: list[Row]  # requests-list rows (with `cause`) with this discrepancy, largest first
     pager: dict[str, Any]  # this page and its neighbours
 
 
