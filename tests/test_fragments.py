@@ -34,3 +34,14 @@ def test_two_processes_open_and_fill_one_store_at_once(tmp_path):
         reader = FragmentStore(root)
         assert len(reader.get(list(range(1000)))) == 1000
         reader.close()
+
+
+def test_fragments_are_read_back_from_a_request_page_between_their_markers():
+    from reportgen.site.fragments import from_request_page
+
+    page = ("<h2>Usage</h2>\n<!-- comparison --><table>&lt;!-- /comparison --&gt;</table><!-- /comparison -->\n"
+            "<h2>Calls</h2>\n<!-- calls --><table class=calls></table>\n<!-- /calls -->\n<p>end</p>")
+    assert from_request_page(page) == ("<table>&lt;!-- /comparison --&gt;</table>", "<table class=calls></table>\n")
+    # a page without them (another template) gives nothing: its fragments are rendered instead
+    assert from_request_page(page.replace("<!-- /calls -->", "")) is None
+    assert from_request_page("<p>no markers</p>") is None

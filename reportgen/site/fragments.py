@@ -10,7 +10,12 @@ requests lie all over the snapshot's tables, and reading them back from there by
 read every row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
 a few kilobytes a row, written 1,000 rows at a time and read back by key, which SQLite does in
 microseconds a row and DuckDB's row-at-a-time inserts do not. The file is removed when the
-render ends; nothing is computed from it."""
+render ends; nothing is computed from it.
+
+A request unchanged since the previous snapshot has its page hard-linked from there, made by
+the same templates from the same data (its key says so): its fragments are read back from that
+page, between the markers request.html puts around them, instead of being rendered again. Data
+is escaped, so no text from it can look like a marker."""
 
 from __future__ import annotations
 
@@ -21,6 +26,22 @@ from pathlib import Path
 from markupsafe import Markup
 
 STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
+# around each fragment in request.html
+COMPARISON_MARKERS = ("<!-- comparison -->", "<!-- /comparison -->")
+CALLS_MARKERS = ("<!-- calls -->", "<!-- /calls -->")
+
+
+def from_request_page(page: str) -> tuple[Markup, Markup] | None:
+    """(comparison, calls table) as a request's page shows them, or None when the page does not
+    hold both between their markers."""
+    found = []
+    for start, end in (COMPARISON_MARKERS, CALLS_MARKERS):
+        a = page.find(start)
+        b = page.find(end, a + len(start)) if a >= 0 else -1
+        if b < 0:
+            return None
+        found.append(Markup(page[a + len(start):b]))
+    return found[0], found[1]
 
 
 class FragmentStore:

@@ -253,12 +253,17 @@ class Worker:
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         """A run of requests in list order: each one's own files (unless linked from the previous
         snapshot), the requests list pages they fill, and their fragments for the user pages."""
-        linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
+        linked = dict(self._link_unchanged(writer, task)) if self.settings.previous_root else {}
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop), task.start)
         for page in task.pages:
             items, rows, stored = [], [], []
             for n, doc in islice(documents, page.stop - page.start):
-                request = self.with_fragments(request_view(doc.parsed()))
+                request = request_view(doc.parsed())
+                shown = fragments.from_request_page(linked[n]) if n in linked else None
+                if shown:  # its linked page holds them, as rendered from the same data and templates
+                    request["comparison_html"], request["calls_html"] = shown
+                else:
+                    self.with_fragments(request)
                 if n not in linked:
                     self._request_files(writer, doc, request)
                 items.append(doc.item)
@@ -277,10 +282,11 @@ class Worker:
         self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
         self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
 
-    def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[int]:
+    def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[tuple[int, str]]:
         """Hard-link the own files of requests unchanged since the previous snapshot; yields the
-        n of each request so linked (one whose files are not all there is rendered instead)."""
-        previous = Path(self.settings.previous_root)
+        n of each request so linked, with its page's text (one whose files are not all there is
+        rendered instead)."""
+        previous = self.settings.previous_root
         for n, request_id in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
             done = []
             for relative in request_files(request_id):
@@ -290,7 +296,7 @@ class Worker:
                     break
                 done.append(relative)
             else:
-                yield n
+                yield n, writer.read(urls.request(request_id))
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
         size = self.settings.page_size

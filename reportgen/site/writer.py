@@ -91,15 +91,21 @@ class SiteWriter:
         # hashed while in memory: re-reading a million files for the manifest doubled the build
         self.manifest.append(f"{hashlib.sha256(data).hexdigest()}  {relative}\n")
 
-    def link(self, relative: str, source_root: Path) -> bool:
+    def read(self, relative: str) -> str:
+        """The text of a file this writer wrote or linked."""
+        with open(self._base + relative, encoding="utf-8") as f:
+            return f.read()
+
+    def link(self, relative: str, source_root: Path | str) -> bool:
         """Hard-link `relative` (and its .gz twin, if it has one there) from another snapshot's
         folder instead of writing it, as rsync --link-dest does. False, with nothing linked,
         when the source is missing; the caller then writes the file itself. Linked files are
         not hashed here (that would read each one back): their manifest lines are copied from
         the source's manifest afterwards (see `linked_paths`)."""
         path = self._path(relative)
+        source = f"{source_root}{os.sep}{relative}"  # a string: pathlib cost more than the link here
         try:
-            os.link(source_root / relative, path)
+            os.link(source, path)
         except FileNotFoundError:
             return False
         except FileExistsError:
@@ -109,7 +115,7 @@ class SiteWriter:
         self.count += 1
         self.linked_paths.append(relative)
         try:
-            os.link(source_root / (relative + ".gz"), path + ".gz")
+            os.link(source + ".gz", path + ".gz")
         except FileNotFoundError:
             return True
         except OSError as e:
