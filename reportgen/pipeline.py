@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,27 +96,35 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     db_path = staging / SNAPSHOT_DB
     log.info("snapshot %s: reading %s", snapshot_id, source.label)
     stop_here("snapshot")
+    started = time.perf_counter()
     counts = snapshot.take_snapshot(config, source, db_path, snapshot_id, now.isoformat(timespec="seconds"))
     for c in counts:
         log.info("%s: %d rows read, %d accepted, %d rejected", c.table, c.rows_read, c.rows_accepted,
                  c.rows_rejected)
+    log.info("snapshot taken in %.1f s", time.perf_counter() - started)
     check_rejected_ratio(config, counts)
     log.info("analysing")
+    started = time.perf_counter()
     analyse(config, db_path, report_window)
     exceeded = tuple(exceeded_budgets(db_path))
+    log.info("analysed in %.1f s", time.perf_counter() - started)
     log.info("comparing with the previous snapshot %s", previous.snapshot_id or "(none)")
+    started = time.perf_counter()
     comparison = changes.compare_in_build(db_path, snapshot_id, previous, render.render_key(config))
+    log.info("compared in %.1f s", time.perf_counter() - started)
     if comparison.note:
         log.info("%s", comparison.note)
     log.info("%d requests' files can be linked from the previous snapshot", comparison.shared)
     stop_here("render")
     log.info("rendering")
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None
+    started = time.perf_counter()
     stats = render.render_site(config, db_path, staging, workers or render.default_workers(), progress, notes,
                                previous.folder if comparison.shared else None)
     files = stats.files
-    log.info("rendered %d files in %d tasks (%d of them linked from the previous snapshot); largest render "
-             "process %.0f MB", files, stats.tasks, stats.linked, stats.worker_rss_mb)
+    log.info("rendered %d files in %d tasks in %.1f s (%d of them linked from the previous snapshot); largest "
+             "render process %.0f MB", files, stats.tasks, time.perf_counter() - started, stats.linked,
+             stats.worker_rss_mb)
     if stats.search:
         log.info("search index (Pagefind): %d files, %.1f MB in %.1f s", stats.search.files,
                  stats.search.bytes / 2**20, stats.search.seconds)

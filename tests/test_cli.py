@@ -84,11 +84,16 @@ def test_build_is_quiet_on_success_when_not_on_a_terminal(published, run, monkey
     assert bars and not any(bars)
 
 
-def test_verbose_build_says_what_it_did(published, run):
+def test_verbose_build_says_what_it_did(published, run, caplog):
     out, source, _ = published
     result = run("build", "--source", source, "--out", str(out), "--verbose")
     assert result.exit_code == 0
     assert "usage: 1 rows read, 1 accepted, 0 rejected" in result.stderr
+    # how long each stage took, to tell which one a slow nightly build spends its time in
+    said = [r.getMessage() for r in caplog.records if r.name == "reportgen"]
+    for stage in ("snapshot taken in", "analysed in", "compared in"):
+        assert any(re.fullmatch(rf"{stage} \d+\.\d s", line) for line in said), (stage, said)
+    assert any(re.match(r"rendered \d+ files in \d+ tasks in \d+\.\d s ", line) for line in said), said
     assert "report: " in result.stdout
 
 
