@@ -53,3 +53,18 @@ def test_pagefind_failing_is_one_line(tmp_path):
     message = str(failed.value)
     assert message.startswith("Pagefind could not write the search index (users-0): Error: ") and "\n" not in message
     assert not (tmp_path / search.SOURCE).exists()
+
+
+def test_bundles_indexed_two_at_a_time_each_get_their_own_pages_and_a_failure_names_its_bundle(tmp_path):
+    root = tmp_path / "site"
+    for n in range(4):
+        search.write_source(root, f"requests-{n}", f"requests/page-{n + 1}.html", source(f"page {n}", f"Request r{n}"))
+    names = [f"requests-{n}" for n in range(4)]
+    search.index_site(root, names, processes=2)
+    for name in names:
+        assert len(list((root / search.bundle_path(name) / "fragment").iterdir())) == 1
+    (root / search.SOURCE / "requests-9").mkdir(parents=True)  # nothing to index: Pagefind fails
+    for n in (7, 8):
+        search.write_source(root, f"requests-{n}", "requests/page-1.html", source("p", "Request r"))
+    with pytest.raises(OutputError, match=r"\(requests-9\)"):
+        search.index_site(tmp_path / "site", ["requests-7", "requests-9", "requests-8"], processes=2)

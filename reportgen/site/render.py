@@ -455,7 +455,7 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
             manifest.append(result.manifest)
             if on_progress:
                 on_progress(1)
-        index = search.index_site(root, bundles)  # of the pages just written
+        index = search.index_site(root, bundles, workers)  # of the pages just written
         manifest.append(index.manifest)
         written += index.files
     finally:
