@@ -253,13 +253,14 @@ class Worker:
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         """A run of requests in list order: each one's own files (unless linked from the previous
         snapshot), the requests list pages they fill, and their fragments for the user pages."""
-        linked = dict(self._link_unchanged(writer, task)) if self.settings.previous_root else {}
+        linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop), task.start)
         for page in task.pages:
             items, rows, stored = [], [], []
             for n, doc in islice(documents, page.stop - page.start):
                 request = request_view(doc.parsed())
-                shown = fragments.from_request_page(linked[n]) if n in linked else None
+                # read one at a time: a task's thousand linked pages (6.7 KB each in the demo) are not held at once
+                shown = fragments.from_request_page(writer.read(urls.request(doc.id))) if n in linked else None
                 if shown:  # its linked page holds them, as rendered from the same data and templates
                     request["comparison_html"], request["calls_html"] = shown
                 else:
@@ -282,10 +283,9 @@ class Worker:
         self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
         self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
 
-    def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[tuple[int, str]]:
+    def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[int]:
         """Hard-link the own files of requests unchanged since the previous snapshot; yields the
-        n of each request so linked, with its page's text (one whose files are not all there is
-        rendered instead)."""
+        n of each request so linked (one whose files are not all there is rendered instead)."""
         previous = self.settings.previous_root
         for n, request_id in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
             done = []
@@ -296,7 +296,7 @@ class Worker:
                     break
                 done.append(relative)
             else:
-                yield n, writer.read(urls.request(request_id))
+                yield n
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
         size = self.settings.page_size
