@@ -119,7 +119,7 @@ def _copy_raw(con: duckdb.DuckDBPyConnection, config: Config, source: Source, ta
     selects.append(f"CASE {shown} END AS bad_encoding_value" if invalid else f"{none} AS bad_encoding_value")
     relation = source.hex_relation(name) if as_hex else source.relation(name)
     try:
-        con.execute(f"CREATE TABLE raw_{table} AS SELECT {', '.join(selects)} FROM {relation}")
+        con.execute(f"CREATE TEMP TABLE raw_{table} AS SELECT {', '.join(selects)} FROM {relation}")
     except duckdb.Error as e:
         if not as_hex and re.search(r"unicode|utf-?8", str(e), re.IGNORECASE):
             raise _InvalidText from None

@@ -1,6 +1,6 @@
 -- Every raw usage row: its position in the source, its values parsed once, and its first
 -- problem (NULL = accepted). The first occurrence of an id is accepted; later ones are duplicates.
-CREATE OR REPLACE TABLE checked_usage AS
+CREATE OR REPLACE TEMP TABLE checked_usage AS
 WITH parsed AS (
     SELECT
         rowid + 1 AS position, *,
