@@ -41,3 +41,25 @@ def test_synthetic_request_takes_the_earliest_call_with_a_user(tmp_path):
     ])
     got = rows(con, "SELECT first_user_id, first_call_at::VARCHAR AS at FROM inference_totals")
     assert got == [{"first_user_id": "early", "at": "2026-10-01 10:00:00+00"}]
+
+
+def test_token_totals_are_exact_up_to_bigint_and_a_request_past_it_stops_the_build(tmp_path):
+    """Each call's count is below 10^15, so a request needs 9,224 such calls to pass BIGINT."""
+    from click.testing import CliRunner
+    from helpers import write_sqlite
+
+    from reportgen import cli
+
+    largest = 999_999_999_999_999
+    fits = [call_row(f"f{i}", "fits", input_tokens=largest) for i in range(9223)]
+    con = analysed_snapshot(tmp_path, [usage_row("fits")], fits)
+    assert rows(con, "SELECT input_tokens FROM inference_totals") == [{"input_tokens": 9223 * largest}]
+    con.close()
+
+    source = write_sqlite(tmp_path / "past.db", [usage_row("too\nmany")],
+                          [call_row(f"c{i}", "too\nmany", input_tokens=largest) for i in range(9224)])
+    result = CliRunner().invoke(cli.main, ["build", "--source", f"sqlite://{source}", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3, result.output
+    assert result.output == ('reportgen: cannot report the source: request "too\\nmany" has more than '
+                             "9223372036854775807 tokens of one kind in its inference calls, more than reportgen counts\n")
+    assert not (tmp_path / "out" / "latest").exists()

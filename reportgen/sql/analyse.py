@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from ..config import Config
 from ..ingest.connection import connect, writing
+from ..ingest.sources import SourceError
 from ..window import Window
 from . import run_stage
 
@@ -31,7 +34,13 @@ def _analyse(config: Config, db_path: Path, window: Window) -> None:
         if config.budgets:
             con.executemany("INSERT INTO budgets VALUES (?, ?, ?, ?::DECIMAL(38, 12))",
                             [(b.scope, b.key, b.label, str(b.monthly_usd)) for b in config.budgets])
-        run_stage(con, "analysis")
+        try:
+            run_stage(con, "analysis")
+        except duckdb.InvalidInputException as e:  # an error() of the SQL's own (analysis/macros.sql)
+            reason = str(e).partition("Invalid Input Error: ")[2].strip()
+            if not reason.startswith("request "):
+                raise
+            raise SourceError(f"cannot report the source: {reason}") from None
         con.execute("CHECKPOINT")
     finally:
         con.close()

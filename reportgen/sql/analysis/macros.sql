@@ -8,3 +8,14 @@ CREATE OR REPLACE TEMP MACRO without_last_brace(object_json) AS
 
 -- The calendar day of a moment in the configured time zone.
 CREATE OR REPLACE TEMP MACRO local_day(ts) AS CAST(ts AT TIME ZONE getvariable('timezone') AS DATE);
+
+-- A request's total of one kind of token over its calls, as BIGINT. Each call's count is below
+-- 10^15 (snapshot/macros.sql, too_large), so only a request of more than 9,223 such calls could
+-- pass BIGINT's 9,223,372,036,854,775,807: that stops the build, naming the request, rather
+-- than wrap or round. BIGINT and not sum()'s HUGEINT: DuckDB 1.5 reads a stored HUGEINT column of
+-- small values (bit-packed) about 10x slower, which was 3 s of analysis at 100k requests.
+CREATE OR REPLACE TEMP MACRO token_total(total, request_id) AS CASE
+    WHEN total > 9223372036854775807 THEN error('request ' || to_json(request_id)::VARCHAR || ' has more than '
+        || '9223372036854775807 tokens of one kind in its inference calls, more than reportgen counts')
+    ELSE total::BIGINT
+END;
