@@ -17,7 +17,9 @@ SELECT
     sum(price) FILTER (WHERE expected_price IS NOT NULL) AS priced_calls_price,
     min(created_at) AS first_call_at,
     arg_min(user_id, (created_at, id)) FILTER (WHERE user_id IS NOT NULL) AS first_user_id,
-    string_agg(DISTINCT model, ', ' ORDER BY model) AS models
+    -- the distinct models, sorted, as one text (NULL when no call names one): a list per request
+    -- (a few names), as string_agg(DISTINCT model ORDER BY model) took 4 of 6 s at 1M requests
+    nullif(array_to_string(list_sort(list_distinct(list(model))), ', '), '') AS models
 FROM calls
 GROUP BY request_id
 ORDER BY request_id;
