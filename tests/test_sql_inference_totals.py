@@ -63,3 +63,11 @@ def test_token_totals_are_exact_up_to_bigint_and_a_request_past_it_stops_the_bui
     assert result.output == ('reportgen: cannot report the source: request "too\\nmany" has more than '
                              "9223372036854775807 tokens of one kind in its inference calls, more than reportgen counts\n")
     assert not (tmp_path / "out" / "latest").exists()
+
+
+def test_models_are_the_distinct_named_models_of_the_calls_in_order(tmp_path):
+    con = analysed_snapshot(tmp_path, [usage_row("r1")], [
+        call_row("c1", "r1", model="gpt-b"), call_row("c2", "r1", model="gpt-a"),
+        call_row("c3", "r1", model="gpt-b"), call_row("c4", "r1", model=None), call_row("c5", "r1", model=" "),
+    ])
+    assert rows(con, "SELECT models FROM inference_totals") == [{"models": "gpt-a, gpt-b"}]
