@@ -1,10 +1,12 @@
 """sql/analysis/requests.sql: the effective request set, figures, source and discrepancies."""
 
 from decimal import Decimal
+from importlib import resources
 
 import pytest
 from helpers import analysed_snapshot, call_row, rows, usage_row
 
+PACKAGE = resources.files("reportgen")
 FULL = dict(input_tokens=10, output_tokens=5, cache_read_tokens=2, cache_write_tokens=1, price="0.01")
 
 
@@ -95,3 +97,19 @@ def test_handle_defaults_to_the_users_latest_handle_then_user_id(tmp_path):
         usage_row("r4", user_id="u2"),
     ], [])
     assert [request(con, r)["handle"] for r in ("r1", "r2", "r3", "r4")] == ["Old", "New", "New", "u2"]
+
+
+@pytest.mark.parametrize("macros", ["sql/analysis/macros.sql", "site/exports/macros.sql"])
+def test_iso_writes_utc_to_the_microsecond_whatever_the_session_time_zone(macros):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    text = PACKAGE.joinpath(macros).read_text(encoding="utf-8")
+    start = text.index("CREATE OR REPLACE TEMP MACRO iso(")
+    con.execute(text[start:text.index(";", start) + 1])  # the file's other macros need its tables
+    got = [con.execute(f"SELECT iso('{moment}'::TIMESTAMPTZ)").fetchone()[0] for moment in (
+        "2026-03-08 06:59:59.999999+00", "2026-11-01 01:30:00-04", "0001-01-01 00:00:00+00", "-0044-03-15 12:00:00+00",
+        "12026-01-01 00:00:00.5+00")]
+    assert got == ["2026-03-08T06:59:59.999999+00:00", "2026-11-01T05:30:00.000000+00:00", "0001-01-01T00:00:00.000000+00:00",
+                   "-44-03-15T12:00:00.000000+00:00", "12026-01-01T00:00:00.500000+00:00"]

@@ -3,7 +3,7 @@
 -- return) gets a leading quote; numbers stay numbers.
 CREATE OR REPLACE TEMP MACRO cell(x) AS CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN '''' || x ELSE x END;
 -- Timestamps as the JSON API writes them: ISO-8601 in UTC with offset.
-CREATE OR REPLACE TEMP MACRO iso(ts) AS strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00';
+CREATE OR REPLACE TEMP MACRO iso(ts) AS strftime(make_timestamp(epoch_us(ts)), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00';
 -- One row per effective request, newest first (the order requests.sql stores them in, which a
 -- plain scan keeps: see exports.py), nested objects flattened with '_' (inference_*, usage_*);
 -- `only_kind` keeps the requests with that discrepancy (NULL: all of them).
