@@ -9,8 +9,8 @@ WITH repeated AS (  -- the ids that occur more than once, with the first row of 
 ),
 parsed AS (
     SELECT
-        rowid + 1 AS position, raw_inference_calls.*,
-        rowid > first_rowid AS duplicate,
+        raw_inference_calls.rowid + 1 AS position, raw_inference_calls.*,
+        raw_inference_calls.rowid > first_rowid AS duplicate,
         ts_value(created_at) AS parsed_created_at,
         decimal_of(input_tokens) AS d_input_tokens,
         decimal_of(output_tokens) AS d_output_tokens,

@@ -9,8 +9,8 @@ WITH repeated AS (  -- the ids that occur more than once, with the first row of 
 ),
 parsed AS (
     SELECT
-        rowid + 1 AS position, raw_usage.*,
-        rowid > first_rowid AS duplicate,
+        raw_usage.rowid + 1 AS position, raw_usage.*,
+        raw_usage.rowid > first_rowid AS duplicate,
         ts_value(created_at) AS parsed_created_at,
         decimal_of(input_tokens) AS d_input_tokens,
         decimal_of(output_tokens) AS d_output_tokens,
