@@ -147,6 +147,19 @@ def test_writer_writes_whole_files_when_the_system_writes_less_than_asked(tmp_pa
     assert writer.count == 2 and writer.take_manifest().count("\n") == 2
 
 
+def test_writer_links_a_file_with_the_gz_twin_a_write_would_have_made(tmp_path):
+    previous, current = tmp_path / "previous", tmp_path / "current"
+    SiteWriter(previous).write("r/big.html", "<p>" + "x" * 9000 + "</p>")
+    SiteWriter(previous).write("r/small.html", "<p>small</p>")
+    (previous / "r" / "small.html.gz").write_bytes(gzip.compress(b"<p>stray</p>"))  # not what write() makes
+    writer = SiteWriter(current)
+    assert writer.link("r/big.html", previous) and writer.link("r/small.html", previous)
+    assert not writer.link("r/gone.html", previous)
+    assert sorted(os.listdir(current / "r")) == ["big.html", "big.html.gz", "small.html"]
+    assert os.stat(current / "r" / "big.html.gz").st_ino == os.stat(previous / "r" / "big.html.gz").st_ino
+    assert writer.take_linked() == ["r/big.html", "r/big.html.gz", "r/small.html"] and writer.count == 3
+
+
 def test_pages():
     assert page_count(0, 10) == 1 and page_count(10, 10) == 1 and page_count(11, 10) == 2
     first, second = pages(11, 10)

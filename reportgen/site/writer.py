@@ -97,7 +97,7 @@ class SiteWriter:
             return f.read()
 
     def link(self, relative: str, source_root: Path | str) -> bool:
-        """Hard-link `relative` (and its .gz twin, if it has one there) from another snapshot's
+        """Hard-link `relative` (and its .gz twin, if write() would have made one) from another snapshot's
         folder instead of writing it, as rsync --link-dest does. False, with nothing linked,
         when the source is missing; the caller then writes the file itself. Linked files are
         not hashed here (that would read each one back): their manifest lines are copied from
@@ -114,6 +114,10 @@ class SiteWriter:
             raise OutputError(f"cannot link {path}: {e.strerror}") from None
         self.count += 1
         self.linked_paths.append(relative)
+        if not (relative.endswith(GZIP_SUFFIXES) and os.stat(path).st_size >= GZIP_MIN_BYTES):
+            # what write() gives no twin: a stat, cheaper than a link that fails (5 against 14 us),
+            # and a stray .gz beside the source is not carried over
+            return True
         try:
             os.link(source + ".gz", path + ".gz")
         except FileNotFoundError:
