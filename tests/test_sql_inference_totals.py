@@ -2,7 +2,10 @@
 
 from decimal import Decimal
 
-from helpers import analysed_snapshot, call_row, rows, usage_row
+from click.testing import CliRunner
+from helpers import analysed_snapshot, call_row, rows, usage_row, write_sqlite
+
+from reportgen import cli
 
 
 def test_calls_belong_to_their_usage_row_else_to_a_synthetic_request(tmp_path):
@@ -45,11 +48,6 @@ def test_synthetic_request_takes_the_earliest_call_with_a_user(tmp_path):
 
 def test_token_totals_are_exact_up_to_bigint_and_a_request_past_it_stops_the_build(tmp_path):
     """Each call's count is below 10^15, so a request needs 9,224 such calls to pass BIGINT."""
-    from click.testing import CliRunner
-    from helpers import write_sqlite
-
-    from reportgen import cli
-
     largest = 999_999_999_999_999
     fits = [call_row(f"f{i}", "fits", input_tokens=largest) for i in range(9223)]
     con = analysed_snapshot(tmp_path, [usage_row("fits")], fits)
@@ -61,7 +59,8 @@ def test_token_totals_are_exact_up_to_bigint_and_a_request_past_it_stops_the_bui
     result = CliRunner().invoke(cli.main, ["build", "--source", f"sqlite://{source}", "--out", str(tmp_path / "out")])
     assert result.exit_code == 3, result.output
     assert result.output == ('reportgen: cannot report the source: request "too\\nmany" has more than '
-                             "9223372036854775807 tokens of one kind in its inference calls, more than reportgen counts\n")
+                             "9223372036854775807 tokens of one kind in its inference calls, "
+                             "more than reportgen counts\n")
     assert not (tmp_path / "out" / "latest").exists()
 
 
