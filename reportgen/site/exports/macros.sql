@@ -2,7 +2,8 @@
 -- A text cell a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage
 -- return) gets a leading quote; numbers stay numbers.
 CREATE OR REPLACE TEMP MACRO cell(x) AS CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN '''' || x ELSE x END;
--- Timestamps as the JSON API writes them: ISO-8601 in UTC with offset.
+-- Timestamps as the JSON API writes them: ISO-8601 in UTC with offset. The same macro as
+-- sql/analysis/macros.sql's (its comment says why epoch_us); tests/test_sql_requests.py runs both.
 CREATE OR REPLACE TEMP MACRO iso(ts) AS strftime(make_timestamp(epoch_us(ts)), '%Y-%m-%dT%H:%M:%S.%f') || '+00:00';
 -- One row per effective request, newest first (the order requests.sql stores them in, which a
 -- plain scan keeps: see exports.py), nested objects flattened with '_' (inference_*, usage_*);
