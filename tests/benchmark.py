@@ -6,7 +6,8 @@ time, files and size.
 Usage: python tests/benchmark.py [SIZE ...]     (default: 10000 100000; `make bench-large`: 1000000)
 BENCH_DIR=/dev/shm/bench puts the data and builds on a tmpfs, to measure the renderer apart from the disk.
 BENCH_SKIP_RENDER=1 stops each build after its analysis (no incremental or naive run either): the
-snapshot and analysis figures of 1M requests in minutes, on a machine whose disk would take an hour to write the 4.4M files.
+snapshot and analysis figures of 1M requests in minutes, on a machine whose disk would take an hour
+to write the 4.4M files.
 Sizes up to 100k use the SQLite demo (demo.generate, a Python loop with every hostile case);
 larger ones the DuckDB demo generated in SQL (demo.generate_large), whose time is printed.
 Each build runs in a child process so its peak RSS (and its render workers') is its own."""

@@ -5,11 +5,12 @@ nothing here ever opens an existing file for writing."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+
+from isal import igzip
 
 
 class OutputError(Exception):
@@ -20,6 +21,9 @@ GZIP_SUFFIXES = (".html", ".json", ".css", ".svg")
 # Smaller files get no .gz twin: a per-request page (~5 KiB) saves ~3 KiB on the wire, but a
 # second file per page costs a file creation, the build's most expensive step.
 GZIP_MIN_BYTES = 8192
+# ISA-L's deflate at level 1, not zlib's level 6: a build's 1,358 twins at 10k requests (119 MB of
+# list pages) compress in 0.15 s instead of 1.5 s, to 10.8 % of their size instead of 8.4 %
+GZIP_LEVEL = 1
 NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
@@ -68,7 +72,7 @@ class SiteWriter:
         data = text.encode("utf-8")
         self._write_new(path, data, relative)
         if self.gzip_copies and len(data) >= GZIP_MIN_BYTES and relative.endswith(GZIP_SUFFIXES):
-            self._write_new(path + ".gz", gzip.compress(data, 6, mtime=0), relative + ".gz")
+            self._write_new(path + ".gz", igzip.compress(data, GZIP_LEVEL, mtime=0), relative + ".gz")
 
     def _write_new(self, path: str, data: bytes, relative: str) -> None:
         """A new file (never an existing one, which may be shared with another snapshot):
