@@ -81,6 +81,31 @@ def test_an_incremental_build_equals_a_full_build(tmp_path):
     assert not shared(urls.INDEX) and not shared(urls.requests_page(1))
 
 
+def test_a_damaged_previous_snapshot_still_gives_the_full_lists(tmp_path):
+    """An unchanged request whose files the previous snapshot lacks is rendered whole again; one
+    whose page there lacks the fragment markers keeps that page, and its list rows are rendered
+    from its data: every list equals a full build's, calls included."""
+    source = tmp_path / "s.db"
+    write_sqlite(source, *rows(40))
+    first = build(tmp_path / "out", source)
+    (first / urls.api_calls_by_usage("r5")).unlink()  # r5 cannot be linked
+    page = first / urls.request("r7")
+    text = page.read_text(encoding="utf-8").replace("<!-- calls -->", "").replace("<!-- /calls -->", "")
+    page.unlink()  # a new file, not a write into the old one
+    page.write_text(text, encoding="utf-8")
+    source.unlink()
+    write_sqlite(source, *rows(44))
+    second = build(tmp_path / "out", source)
+    full = build(tmp_path / "fresh", source)
+    assert os.stat(first / urls.request("r5")).st_ino != os.stat(second / urls.request("r5")).st_ino
+    assert os.stat(first / urls.request("r7")).st_ino == os.stat(second / urls.request("r7")).st_ino
+    built, expected = site_files(second), site_files(full)
+    assert built.pop(urls.request("r7")) != expected.pop(urls.request("r7"))
+    assert built == expected
+    lists = "".join(text for name, text in built.items() if name.startswith("requests/page-"))
+    assert "<code>c5</code>" in lists and "<code>c7</code>" in lists  # their calls, in their rows
+
+
 def test_other_settings_render_every_request_again(tmp_path):
     source = tmp_path / "s.db"
     write_sqlite(source, *rows(12))

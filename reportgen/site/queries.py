@@ -82,7 +82,11 @@ def envelope_json(page: Page, items_json: list[str]) -> str:
 _CALL_LISTS = """
     SELECT request_n, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']',
            list(flags ORDER BY created_at, id)
-    FROM api_calls WHERE request_n >= $lo AND request_n < $hi GROUP BY request_n"""
+    FROM api_calls WHERE request_n >= $lo AND request_n < $hi {only} GROUP BY request_n"""
+# ... of those requests alone whose files are not shared with the previous snapshot: in a build
+# after 1 % new rows, 0.19 instead of 0.43 s per 10k requests (but 0.6 s when every request is
+# new, so it is used only when some are linked)
+_ONLY_UNSHARED = "AND request_n IN (SELECT n FROM request_files WHERE n >= $lo AND n < $hi AND since = $current)"
 _REQUESTS = """
     SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since
     FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n LEFT JOIN request_files f ON f.n = a.n
@@ -95,8 +99,8 @@ class Document:
     pages show beside it: the likely cause of its discrepancy, and each call's flags."""
     id: str
     item: str  # its row of the requests list (api_requests.item)
-    request_doc: str
-    calls_doc: str
+    request_doc: str | None  # None: its calls were not read, its files being linked (see request_documents)
+    calls_doc: str | None
     cause: str | None
     priced_calls_price: Decimal | None  # the recorded price of its priced calls (set against inference.expected_price)
     call_flags: list[list[str]]
@@ -113,25 +117,39 @@ class Document:
         return doc
 
 
-def _documents(con: duckdb.DuckDBPyConnection, lo: int, hi: int) -> dict[int, Document]:
-    """request n -> its Document, for requests lo <= n < hi."""
+def _documents(con: duckdb.DuckDBPyConnection, lo: int, hi: int, linked: frozenset[int],
+               current: str | None) -> dict[int, Document]:
+    """request n -> its Document, for requests lo <= n < hi (see request_documents)."""
     params = {"lo": lo, "hi": hi}
-    calls = {n: (text, flags) for n, text, flags in con.execute(_CALL_LISTS, params).fetchall()}
+    if linked:
+        query, call_params = _CALL_LISTS.format(only=_ONLY_UNSHARED), {**params, "current": current}
+    else:
+        query, call_params = _CALL_LISTS.format(only=""), params
+    calls = {n: (text, flags) for n, text, flags in con.execute(query, call_params).fetchall()}
     docs = {}
     rows = con.execute(_REQUESTS, params).fetchall()
     for n, request_id, item, calls_head, cause, priced_calls_price, since in rows:
+        if n in linked:
+            docs[n] = Document(request_id, item, None, None, cause, priced_calls_price, [], since)
+            continue
+        if linked and since != current:  # shared, yet not linked (a file of it was missing): calls not read
+            docs[n] = _documents(con, n, n + 1, frozenset(), current)[n]
+            continue
         call_list, flags = calls.get(n, ("[]", []))
         docs[n] = Document(request_id, item, f'{item[:-1]},"calls":{call_list}}}',
                            f'{calls_head},"items":{call_list}}}', cause, priced_calls_price, flags, since)
     return docs
 
 
-def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int,
-                      batch: int = 500) -> Iterator[Document]:
-    """The Documents of requests start..stop-1, in order, a batch at a time."""
+def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, linked: frozenset[int] = frozenset(),
+                      current: str | None = None, batch: int = 500) -> Iterator[Document]:
+    """The Documents of requests start..stop-1, in order, a batch at a time. Those in `linked`
+    (requests whose files were hard-linked from the previous snapshot, and so shared with it,
+    see request_files.since and `current`, this snapshot's id) come without their documents:
+    request_doc and calls_doc are None, their calls are not read."""
     for lo in range(start, stop, batch):
         hi = min(lo + batch, stop)
-        docs = _documents(con, lo, hi)
+        docs = _documents(con, lo, hi, frozenset(n for n in linked if lo <= n < hi), current)
         yield from (docs[n] for n in range(lo, hi))
 
 

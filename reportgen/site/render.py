@@ -254,17 +254,22 @@ class Worker:
         """A run of requests in list order: each one's own files (unless linked from the previous
         snapshot), the requests list pages they fill, and their fragments for the user pages."""
         linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
-        documents = enumerate(pages.request_documents(self.con, task.start, task.stop), task.start)
+        documents = enumerate(pages.request_documents(self.con, task.start, task.stop, linked,
+                                                      self.meta["snapshot_id"]), task.start)
         for page in task.pages:
             items, rows, stored = [], [], []
             for n, doc in islice(documents, page.stop - page.start):
-                request = request_view(doc.parsed())
                 # read one at a time: a task's thousand linked pages (6.7 KB each in the demo) are not held at once
                 shown = fragments.from_request_page(writer.read(urls.request(doc.id))) if n in linked else None
                 if shown:  # its linked page holds them, as rendered from the same data and templates
+                    # and its row needs no more than its list item, as on a user page (a third of the
+                    # document's text to parse: its calls are in the fragment)
+                    request = pages.parse_item(doc.item)
                     request["comparison_html"], request["calls_html"] = shown
                 else:
-                    self.with_fragments(request)
+                    if doc.request_doc is None:  # linked, but its page lacks the markers: read it whole
+                        doc = next(pages.request_documents(self.con, n, n + 1))
+                    request = self.with_fragments(request_view(doc.parsed()))
                 if n not in linked:
                     self._request_files(writer, doc, request)
                 items.append(doc.item)
