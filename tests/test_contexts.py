@@ -24,7 +24,8 @@ _rendering: list[str] = []
 class RecordingContext(Context):
     def resolve_or_missing(self, key):
         value = super().resolve_or_missing(key)
-        page = _rendering[-1]
+        # a macro called from Python (render.Worker.request_row) runs in its template's module
+        page = _rendering[-1] if _rendering else self.name
         LOOKUPS[page].add(key)
         if value is missing:
             MISSES[page].add(key)

@@ -65,6 +65,8 @@ def test_pages_show_the_difference_as_an_amount(tmp_path, config_for):
     assert [td.get_text() for td in page.select("table.calls td.num")][4::6] == ["$0.617283", "$0.617282"]
     requests = BeautifulSoup((site / urls.requests_page(1)).read_text(encoding="utf-8"), "html.parser")
     assert [s.get_text() for s in requests.select("summary .price")] == ["$0.01191685", "$1.23456700"]
+    user = BeautifulSoup((site / urls.user("u1")).read_text(encoding="utf-8"), "html.parser")  # its rows pasted
+    assert [s.get_text() for s in user.select("summary .price")] == ["$0.01191685", "$1.23456700"]
     index = BeautifulSoup((site / urls.INDEX).read_text(encoding="utf-8"), "html.parser")
     card = next(div.dd for div in index.select("dl.headline div") if div.dt.get_text() == "Spend")
     assert (card.get_text(), card["title"]) == ("$1.25", "$1.24648385")

@@ -107,14 +107,14 @@ class UserPage(PageContext):
     months: list[Row]  # the user's figures per calendar month (months table), oldest first
     budget: Row | None  # the user's [budgets.users] limit against the latest month's spend, or None
     causes: dict[str, Row]  # likely cause of the user's discrepancies -> requests, difference_price
-    rows: list[Row]  # this page of the user's requests (requests-list rows with their fragments), newest first
+    rows: list[str]  # this page of the user's requests as HTML rows (site/fragments.py), newest first
     pager: dict[str, Any]  # pages of the user's requests
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequestsPage(PageContext):
     template: ClassVar[str] = "requests.html"
-    rows: list[Row]  # request views of this page, newest first, each with its calls
+    rows: list[str]  # this page's requests as HTML rows (site/fragments.py), newest first
     pager: dict[str, Any]  # this page and its neighbours
 
 

@@ -1,13 +1,16 @@
 """The rendered parts of a request that every page showing it repeats word for word: its
-usage-vs-inference comparison and its calls table. Neither holds a link, so each is rendered
-once per build, by the task that writes the request's own pages, and pasted into the requests
-list, the request's two pages and its user's pages.
+usage-vs-inference comparison and its calls table, and its row of the requests list and of its
+user's pages. The comparison and the calls table hold no link, so each is rendered once per
+build, by the task that writes the request's own pages, and pasted into the request's two pages
+and its row. The row is rendered once too, with ROOT before each of its links where the page's
+way to the site's root goes ("../" on requests/page-2.html, "../../" on users/<id>/page-1.html),
+and PRICE where its price goes, with as many decimals as the page's price column needs
+(page_rows).
 
-User pages are written by other tasks, in other processes, in another order, so the fragments
-are kept for them in a SQLite file in the staging folder while the render runs, beside the
-request's row of the requests list (its JSON text), which a user page lists too: a user's
-requests lie all over the snapshot's tables, and reading them back from there by key would
-read every row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
+User pages are written by other tasks, in other processes, in another order, so the rows are
+kept for them in a SQLite file in the staging folder while the render runs: a user's requests
+lie all over the snapshot's tables, and reading them back from there by key would read every
+row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
 a few kilobytes a row, written 1,000 rows at a time and read back by key, which SQLite does in
 microseconds a row and DuckDB's row-at-a-time inserts do not. The file is removed when the
 render ends; nothing is computed from it.
@@ -21,14 +24,37 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from markupsafe import Markup
+
+from .templating import format_usd, usd_places
 
 STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
 # around each fragment in request.html
 COMPARISON_MARKERS = ("<!-- comparison -->", "<!-- /comparison -->")
 CALLS_MARKERS = ("<!-- calls -->", "<!-- /calls -->")
+# in a rendered row, where the page's way to the site's root goes and where its price does: no
+# page holds a NUL or a SOH (the control characters of data are shown as escapes, see
+# templating.visible_controls)
+ROOT = "\x00"
+PRICE = "\x01"
+
+
+class Row(NamedTuple):
+    """A request's row as rendered once, with ROOT before its links and PRICE for its price."""
+    html: str
+    price: Decimal | None
+
+
+def page_rows(rows: list[Row], path: str) -> list[Markup]:
+    """The rows of the page at `path`: their links from there, their prices with the same
+    decimals down the column."""
+    places = usd_places(row.price for row in rows)
+    root = "../" * path.count("/")
+    return [Markup(row.html.replace(ROOT, root).replace(PRICE, format_usd(row.price, places))) for row in rows]
 
 
 def from_request_page(page: str) -> tuple[Markup, Markup] | None:
@@ -45,8 +71,7 @@ def from_request_page(page: str) -> tuple[Markup, Markup] | None:
 
 
 class FragmentStore:
-    """request n -> (its requests-list row as JSON text, comparison HTML, calls table HTML); one
-    connection per process."""
+    """request n -> its rendered Row; one connection per process."""
 
     def __init__(self, root: Path):
         self.path = root / STORE
@@ -61,25 +86,25 @@ class FragmentStore:
         con = sqlite3.connect(root / STORE)
         try:
             con.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
-            con.execute("CREATE TABLE fragments (n INTEGER PRIMARY KEY, item TEXT NOT NULL, "
-                        "comparison TEXT NOT NULL, calls TEXT NOT NULL)")
+            # the price as text: exact, as SQLite has no decimal type
+            con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT)")
             con.commit()
         finally:
             con.close()
 
-    def put(self, rows: Iterable[tuple[int, str, str, str]]) -> None:
-        """(n, item, comparison, calls) of some requests."""
+    def put(self, rows: Iterable[tuple[int, Row]]) -> None:
+        """(n, row) of some requests."""
         with self.con:
-            self.con.executemany("INSERT INTO fragments VALUES (?, ?, ?, ?)", rows)
+            self.con.executemany("INSERT INTO rows VALUES (?, ?, ?)", (
+                (n, row.html, None if row.price is None else str(row.price)) for n, row in rows))
 
-    def get(self, ns: list[int]) -> dict[int, tuple[str, Markup, Markup]]:
-        """n -> (item, comparison, calls) of the requests in `ns` (all of them must have been put)."""
+    def get(self, ns: list[int]) -> dict[int, Row]:
+        """n -> row of the requests in `ns` (all of them must have been put)."""
         found = {}
         for i in range(0, len(ns), 10_000):  # SQLite's limit on an IN list's length is far above
             chunk = ",".join(str(int(n)) for n in ns[i:i + 10_000])
-            for n, item, comparison, calls in self.con.execute(
-                    f"SELECT n, item, comparison, calls FROM fragments WHERE n IN ({chunk})"):
-                found[n] = (item, Markup(comparison), Markup(calls))
+            for n, html, price in self.con.execute(f"SELECT n, html, price FROM rows WHERE n IN ({chunk})"):
+                found[n] = Row(html, None if price is None else Decimal(price))
         return found
 
     def close(self) -> None:

@@ -134,6 +134,7 @@ class Worker:
                               for kind, totals in pages.discrepancy_summary(self.con).items()}
         self.user_budgets = {b["key"]: b for b in pages.budgets(self.con) if b["scope"] == "user"}
         self.comparison_template = self.env.get_template("_comparison.html")
+        self.row_macro = self.env.get_template("_request_row.html").module.request_row
         self.calls_template = self.env.get_template("_calls_table.html")
         self.search_template = self.env.get_template("_search_source.html")
         self._store: FragmentStore | None = None
@@ -155,6 +156,11 @@ class Worker:
         request["comparison_html"] = Markup(self.comparison_template.render(request=request))
         request["calls_html"] = Markup(self.calls_template.render(calls=request["calls"], show_request=False))
         return request
+
+    def request_row(self, request: dict[str, Any]) -> fragments.Row:
+        """A request's row of the lists, to be pasted (see fragments.py)."""
+        return fragments.Row(str(self.row_macro(request, Markup(fragments.PRICE), Markup(fragments.ROOT))),
+                             request["price"])
 
     def html(self, writer: SiteWriter, page: type[contexts.PageContext], path: str, **fields: Any) -> None:
         """Render one page from its context (`fields` are the page type's own)."""
@@ -252,12 +258,12 @@ class Worker:
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         """A run of requests in list order: each one's own files (unless linked from the previous
-        snapshot), the requests list pages they fill, and their fragments for the user pages."""
+        snapshot), the requests list pages they fill, and their rows for the user pages."""
         linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop, linked,
                                                       self.meta["snapshot_id"]), task.start)
         for page in task.pages:
-            items, rows, stored = [], [], []
+            ns, items, requests, rows = [], [], [], []
             for n, doc in islice(documents, page.stop - page.start):
                 # read one at a time: a task's thousand linked pages (6.7 KB each in the demo) are not held at once
                 shown = fragments.from_request_page(writer.read(urls.request(doc.id))) if n in linked else None
@@ -272,14 +278,16 @@ class Worker:
                     request = self.with_fragments(request_view(doc.parsed()))
                 if n not in linked:
                     self._request_files(writer, doc, request)
+                ns.append(n)
                 items.append(doc.item)
-                rows.append(request)
-                stored.append((n, doc.item, request["comparison_html"], request["calls_html"]))
-            self.store.put(stored)
-            self._list_page(writer, "requests", page, items, rows)
+                requests.append(request)
+                rows.append(self.request_row(request))
+            self.store.put(zip(ns, rows))
+            self._list_page(writer, "requests", page, items, fragments.page_rows(rows, urls.requests_page(page.number)))
             self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
                                f"Requests, page {page.number}", (
-                f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}" for r in rows))
+                f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}"
+                for r in requests))
 
     def _request_files(self, writer: SiteWriter, doc: pages.Document, request: dict[str, Any]) -> None:
         writer.write(urls.api_request(doc.id), doc.request_doc)
@@ -318,8 +326,7 @@ class Worker:
             path_of = functools.partial(urls.user, uid)
             for page, ns in zip(make_pages(total, size), _at_least_one(request_pages)):
                 stored = self.store.get(ns)
-                rows = [{**pages.parse_item(stored[n][0]), "comparison_html": stored[n][1], "calls_html": stored[n][2]}
-                        for n in ns]
+                rows = fragments.page_rows([stored[n] for n in ns], urls.user(uid, page.number))
                 if page.number == 1:
                     self.search_source(search.user_bundle(n), urls.user(uid), user["handle"], [
                         f"User id {uid}", *(f"Model {_model_name(m['model'])}" for m in models)])
