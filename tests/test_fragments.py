@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import multiprocessing
+from decimal import Decimal
 
-from reportgen.site.fragments import FragmentStore
+from reportgen.site.fragments import PRICE, ROOT, FragmentStore, Row, page_rows
+
+
+def _row(n: int) -> Row:
+    return Row(f"<details>{PRICE}<a href='{ROOT}requests/r{n}.html'>r{n}</a></details>",
+               None if n % 7 == 0 else Decimal(f"0.{n:03d}0000001"))
 
 
 def _put_and_read(root, first: int, barrier) -> dict:
     barrier.wait()  # both processes open and write at the same moment, as two render workers do
     store = FragmentStore(root)
     try:
-        store.put([(n, f'{{"id":"r{n}"}}', f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(first, first + 500)])
-        return {n: tuple(map(str, parts)) for n, parts in store.get(list(range(first, first + 500))).items()}
+        store.put([(n, _row(n)) for n in range(first, first + 500)])
+        return store.get(list(range(first, first + 500)))
     finally:
         store.close()
 
@@ -29,7 +35,7 @@ def test_two_processes_open_and_fill_one_store_at_once(tmp_path):
             barrier = manager.Barrier(2, timeout=60)
             with context.Pool(2) as pool:
                 results = pool.starmap(_put_and_read, [(root, 0, barrier), (root, 500, barrier)])
-        assert results[0] == {n: (f'{{"id":"r{n}"}}', f"<table>{n}</table>", f"<ul>{n}</ul>") for n in range(500)}
+        assert results[0] == {n: _row(n) for n in range(500)}  # prices exact, None kept
         assert len(results[1]) == 500
         reader = FragmentStore(root)
         assert len(reader.get(list(range(1000)))) == 1000
@@ -45,3 +51,16 @@ def test_fragments_are_read_back_from_a_request_page_between_their_markers():
     # a page without them (another template) gives nothing: its fragments are rendered instead
     assert from_request_page(page.replace("<!-- /calls -->", "")) is None
     assert from_request_page("<p>no markers</p>") is None
+
+
+def test_a_pasted_row_links_from_its_page_and_shares_its_price_column():
+    rows = [Row(f"<p>{PRICE} <a href='{ROOT}requests/a.html'>a</a> <a href='{ROOT}users/u/page-1.html'>u</a></p>",
+                price) for price in (Decimal("0.5"), Decimal("0.00000012"), None)]
+    assert page_rows(rows, "requests/page-3.html") == [
+        "<p>$0.50000000 <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>",
+        "<p>$0.00000012 <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>",
+        "<p>— <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>"]
+    (on_user_page,) = page_rows(rows[:1], "users/u/page-2.html")
+    assert on_user_page == ("<p>$0.500000 <a href='../../requests/a.html'>a</a> "
+                            "<a href='../../users/u/page-1.html'>u</a></p>")
+    assert page_rows([], "requests/page-1.html") == []
