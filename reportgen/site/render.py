@@ -268,8 +268,8 @@ class Worker:
                 # read one at a time: a task's thousand linked pages (6.7 KB each in the demo) are not held at once
                 shown = fragments.from_request_page(writer.read(urls.request(doc.id))) if n in linked else None
                 if shown:  # its linked page holds them, as rendered from the same data and templates
-                    # and its row needs no more than its list item, as on a user page (a third of the
-                    # document's text to parse: its calls are in the fragment)
+                    # and its row needs no more than its list item (a third of the document's text
+                    # to parse: its calls are in the fragment)
                     request = pages.parse_item(doc.item)
                     request["comparison_html"], request["calls_html"] = shown
                 else:
