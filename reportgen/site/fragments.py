@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
+from . import urls
 from .templating import format_usd, usd_places
 
 STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
@@ -53,7 +54,7 @@ def page_rows(rows: list[Row], path: str) -> list[Markup]:
     """The rows of the page at `path`: their links from there, their prices with the same
     decimals down the column."""
     places = usd_places(row.price for row in rows)
-    root = "../" * path.count("/")
+    root = urls.to_root(path)
     return [Markup(row.html.replace(ROOT, root).replace(PRICE, format_usd(row.price, places))) for row in rows]
 
 

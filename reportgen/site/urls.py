@@ -144,6 +144,11 @@ def rejected_page(number: int) -> str:
 SAFE_PATH = re.compile(r"[A-Za-z0-9_./~-]*")
 
 
+def to_root(from_path: str) -> str:
+    """What leads from an output file to the site's root folder ("" at the root, "../" one deep)."""
+    return "../" * from_path.count("/")
+
+
 def link(from_path: str, to_path: str) -> str:
     """A relative, URL-quoted link from one output file to another, so the site works from any
     base URL (latest/, snapshots/<id>/) and from the file system. Both are paths as built here:
