@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from decimal import Decimal
 
-from reportgen.site.fragments import PRICE, ROOT, FragmentStore, Row, page_rows
+from reportgen.site.fragments import CELL, END, EXPECTED, PRICE, ROOT, CallRow, FragmentStore, Row, call_rows, page_rows
 
 
 def _row(n: int) -> Row:
@@ -64,3 +64,34 @@ def test_a_pasted_row_links_from_its_page_and_shares_its_price_column():
     assert on_user_page == ("<p>$0.500000 <a href='../../requests/a.html'>a</a> "
                             "<a href='../../users/u/page-1.html'>u</a></p>")
     assert page_rows([], "requests/page-1.html") == []
+
+
+def _call(price: str, expected: str | None) -> CallRow:
+    expected_cell = "unpriced" if expected is None else EXPECTED
+    return CallRow(f"<tr><th>c</th>{CELL}<td><a href='{ROOT}requests/r.html'>r</a></td>{END}"
+                   f"<td>{PRICE}</td><td>{expected_cell}</td></tr>",
+                   Decimal(price), None if expected is None else Decimal(expected))
+
+
+def test_a_call_row_keeps_its_request_cell_in_the_calls_list_and_loses_it_in_its_request():
+    rows = [_call("0.5", "0.25"), _call("0.00000012", None), _call("0.1", "0.0000001")]
+    # the calls list: the request cell linked from the page; each column as many decimals as it needs
+    assert call_rows(rows, "calls/page-2.html") == [
+        "<tr><th>c</th><td><a href='../requests/r.html'>r</a></td><td>$0.50000000</td><td>$0.2500000</td></tr>",
+        "<tr><th>c</th><td><a href='../requests/r.html'>r</a></td><td>$0.00000012</td><td>unpriced</td></tr>",
+        "<tr><th>c</th><td><a href='../requests/r.html'>r</a></td><td>$0.10000000</td><td>$0.0000001</td></tr>"]
+    # a request's own table: no request cell, and its own columns' decimals
+    assert call_rows(rows[:1], None) == ["<tr><th>c</th><td>$0.500000</td><td>$0.250000</td></tr>"]
+    assert call_rows([], None) == []
+
+
+def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
+    FragmentStore.create(tmp_path)
+    store = FragmentStore(tmp_path)
+    try:
+        store.put([(0, _row(0))], [(n, _call(f"0.{n}", None if n == 3 else "1")) for n in (1, 2, 3, 7)])
+        found = store.calls_between(2, 7)
+        assert found == {2: _call("0.2", "1"), 3: _call("0.3", None)}  # exact amounts, None kept
+        assert store.calls_between(8, 20) == {}
+    finally:
+        store.close()

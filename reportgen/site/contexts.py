@@ -127,7 +127,7 @@ class RequestPage(PageContext):
 @dataclass(frozen=True, kw_only=True)
 class CallsPage(PageContext):
     template: ClassVar[str] = "calls.html"
-    rows: list[Row]  # inference call rows of this page, newest first
+    rows: list[str]  # this page of inference calls as HTML rows (site/fragments.py), newest first
     pager: dict[str, Any]  # this page and its neighbours
 
 

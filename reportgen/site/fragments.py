@@ -5,20 +5,23 @@ build, by the task that writes the request's own pages, and pasted into the requ
 and its row. The row is rendered once too, with ROOT before each of its links where the page's
 way to the site's root goes ("../" on requests/page-2.html, "../../" on users/<id>/page-1.html),
 and PRICE where its price goes, with as many decimals as the page's price column needs
-(page_rows).
+(page_rows). So is each of its calls' rows (call_rows): without its request cell (CELL ... END)
+in the request's own calls table, whole in the calls list, with its two amounts pasted with the
+decimals of the table they are in.
 
-User pages are written by other tasks, in other processes, in another order, so the rows are
-kept for them in a SQLite file in the staging folder while the render runs: a user's requests
-lie all over the snapshot's tables, and reading them back from there by key would read every
-row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
+User pages and calls list pages are written by other tasks, in other processes, in another
+order, so the rows are kept for them in a SQLite file in the staging folder while the render
+runs: a user's requests lie all over the snapshot's tables, and reading them back from there by
+key would read every row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
 a few kilobytes a row, written 1,000 rows at a time and read back by key, which SQLite does in
 microseconds a row and DuckDB's row-at-a-time inserts do not. The file is removed when the
 render ends; nothing is computed from it.
 
 A request unchanged since the previous snapshot has its page hard-linked from there, made by
 the same templates from the same data (its key says so): its fragments are read back from that
-page, between the markers request.html puts around them, instead of being rendered again. Data
-is escaped, so no text from it can look like a marker."""
+page, between the markers request.html puts around them, instead of being rendered again; its
+calls' rows are then rendered by the calls list task, as they are not in the store. Data is
+escaped, so no text from it can look like a marker."""
 
 from __future__ import annotations
 
@@ -38,10 +41,14 @@ STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
 COMPARISON_MARKERS = ("<!-- comparison -->", "<!-- /comparison -->")
 CALLS_MARKERS = ("<!-- calls -->", "<!-- /calls -->")
 # in a rendered row, where the page's way to the site's root goes and where its price does: no
-# page holds a NUL or a SOH (the control characters of data are shown as escapes, see
-# templating.visible_controls)
+# page holds these control characters, or those below (the control characters of data are shown
+# as escapes, see templating.visible_controls)
 ROOT = "\x00"
 PRICE = "\x01"
+# in a rendered call row: around its request cell (kept by the calls list, cut from its request's
+# own table), and where its expected price goes
+CELL, END = "\x02", "\x03"
+EXPECTED = "\x04"
 
 
 class Row(NamedTuple):
@@ -56,6 +63,34 @@ def page_rows(rows: list[Row], path: str) -> list[Markup]:
     places = usd_places(row.price for row in rows)
     root = urls.to_root(path)
     return [Markup(row.html.replace(ROOT, root).replace(PRICE, format_usd(row.price, places))) for row in rows]
+
+
+class CallRow(NamedTuple):
+    """An inference call's row as rendered once, with the markers for its request cell, its
+    links' way to the root and its two amounts."""
+    html: str
+    price: Decimal | None
+    expected_price: Decimal | None
+
+
+def call_rows(rows: list[CallRow], path: str | None) -> list[Markup]:
+    """The rows of a calls table: of the calls list page at `path`, with their request cells
+    linked from there; or (path None) of a request's own table, without them. Each amount
+    column has the same decimals down the table."""
+    places = usd_places(row.price for row in rows)
+    expected_places = usd_places(row.expected_price for row in rows)
+    root = None if path is None else urls.to_root(path)
+    pasted = []
+    for html, price, expected_price in rows:
+        if root is None:
+            html = html[:html.index(CELL)] + html[html.index(END) + 1:]
+        else:
+            html = html.replace(CELL, "", 1).replace(END, "", 1).replace(ROOT, root)
+        html = html.replace(PRICE, format_usd(price, places), 1)
+        if expected_price is not None:  # else the row says it is unpriced, and has no marker
+            html = html.replace(EXPECTED, format_usd(expected_price, expected_places), 1)
+        pasted.append(Markup(html))
+    return pasted
 
 
 def from_request_page(page: str) -> tuple[Markup, Markup] | None:
@@ -89,15 +124,19 @@ class FragmentStore:
             con.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
             # the price as text: exact, as SQLite has no decimal type
             con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT)")
+            # call rows by their n in the calls list
+            con.execute("CREATE TABLE calls (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, expected TEXT)")
             con.commit()
         finally:
             con.close()
 
-    def put(self, rows: Iterable[tuple[int, Row]]) -> None:
-        """(n, row) of some requests."""
+    def put(self, rows: Iterable[tuple[int, Row]], calls: Iterable[tuple[int, CallRow]] = ()) -> None:
+        """(n, row) of some requests, and (n in the calls list, row) of their calls."""
         with self.con:
             self.con.executemany("INSERT INTO rows VALUES (?, ?, ?)", (
-                (n, row.html, None if row.price is None else str(row.price)) for n, row in rows))
+                (n, row.html, _text(row.price)) for n, row in rows))
+            self.con.executemany("INSERT INTO calls VALUES (?, ?, ?, ?)", (
+                (n, row.html, _text(row.price), _text(row.expected_price)) for n, row in calls))
 
     def get(self, ns: list[int]) -> dict[int, Row]:
         """n -> row of the requests in `ns` (all of them must have been put)."""
@@ -105,11 +144,25 @@ class FragmentStore:
         for i in range(0, len(ns), 10_000):  # SQLite's limit on an IN list's length is far above
             chunk = ",".join(str(int(n)) for n in ns[i:i + 10_000])
             for n, html, price in self.con.execute(f"SELECT n, html, price FROM rows WHERE n IN ({chunk})"):
-                found[n] = Row(html, None if price is None else Decimal(price))
+                found[n] = Row(html, _decimal(price))
         return found
+
+    def calls_between(self, start: int, stop: int) -> dict[int, CallRow]:
+        """n -> row of the calls start..stop-1 of the calls list that were put (a call of a
+        request linked from the previous snapshot was not: its row was not rendered)."""
+        return {n: CallRow(html, _decimal(price), _decimal(expected)) for n, html, price, expected in
+                self.con.execute("SELECT * FROM calls WHERE n >= ? AND n < ?", (start, stop))}
 
     def close(self) -> None:
         self.con.close()
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def remove(root: Path) -> None:

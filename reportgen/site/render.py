@@ -136,6 +136,9 @@ class Worker:
         self.comparison_template = self.env.get_template("_comparison.html")
         self.row_macro = self.env.get_template("_request_row.html").module.request_row
         self.calls_template = self.env.get_template("_calls_table.html")
+        self.call_row_macro = self.env.get_template("_call_row.html").module.call_row
+        self.call_markers = tuple(Markup(m) for m in (fragments.PRICE, fragments.EXPECTED, fragments.ROOT,
+                                                     fragments.CELL, fragments.END))
         self.search_template = self.env.get_template("_search_source.html")
         self._store: FragmentStore | None = None
         self._chrome: dict[tuple[str, str | None, str | None], dict[str, str]] = {}
@@ -151,11 +154,17 @@ class Worker:
         if self._store is not None:
             self._store.close()
 
-    def with_fragments(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A request view given its comparison and calls table as HTML (see fragments.py)."""
+    def with_fragments(self, request: dict[str, Any], calls: list[fragments.CallRow]) -> dict[str, Any]:
+        """A request view given its comparison and calls table (of its calls' rows) as HTML (see fragments.py)."""
         request["comparison_html"] = Markup(self.comparison_template.render(request=request))
-        request["calls_html"] = Markup(self.calls_template.render(calls=request["calls"], show_request=False))
+        request["calls_html"] = Markup(self.calls_template.render(rows=fragments.call_rows(calls, None),
+                                                                  show_request=False))
         return request
+
+    def call_row(self, call: dict[str, Any]) -> fragments.CallRow:
+        """A call's row of the calls tables, to be pasted (see fragments.py)."""
+        return fragments.CallRow(str(self.call_row_macro(call, *self.call_markers)), call["price"],
+                                 call["expected_price"])
 
     def request_row(self, request: dict[str, Any]) -> fragments.Row:
         """A request's row of the lists, to be pasted (see fragments.py)."""
@@ -201,11 +210,25 @@ class Worker:
 
     def _list(self, writer: SiteWriter, task: Task) -> None:
         items = pages.page_items_json(self.con, task.name, task.start, task.stop)
-        docs = pages.call_rows(self.con, task.start, task.stop) if task.name == "calls" else None
+        calls = self._calls(task.start, task.stop) if task.name == "calls" else None
         for page in task.pages:
             a, b = page.start - task.start, page.stop - task.start
-            rows = docs[a:b] if docs is not None else [pages.parse_item(i) for i in items[a:b]]
+            if calls is not None:
+                rows = fragments.call_rows(calls[a:b], urls.calls_page(page.number))
+            else:
+                rows = [pages.parse_item(i) for i in items[a:b]]
             self._list_page(writer, task.name, page, items[a:b], rows)
+
+    def _calls(self, start: int, stop: int) -> list[fragments.CallRow]:
+        """The rows of calls start..stop-1 of the calls list: as the requests tasks stored them,
+        and rendered here for those they did not (calls of requests linked from the previous
+        snapshot)."""
+        stored = self.store.calls_between(start, stop)
+        if len(stored) < stop - start:
+            for n, call in enumerate(pages.call_rows(self.con, start, stop), start):
+                if n not in stored:
+                    stored[n] = self.call_row(call)
+        return [stored[n] for n in range(start, stop)]
 
     def _list_page(self, writer: SiteWriter, name: str, page: Page, items: list[str], rows: list[dict]) -> None:
         """One page of a list: its API file (the items' JSON text) and its HTML page (the rows)."""
@@ -258,12 +281,13 @@ class Worker:
 
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         """A run of requests in list order: each one's own files (unless linked from the previous
-        snapshot), the requests list pages they fill, and their rows for the user pages."""
+        snapshot), the requests list pages they fill, and their rows for the user pages and their
+        calls' rows for the calls list."""
         linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop, linked,
                                                       self.meta["snapshot_id"]), task.start)
         for page in task.pages:
-            ns, items, requests, rows = [], [], [], []
+            ns, items, requests, rows, calls = [], [], [], [], []
             for n, doc in islice(documents, page.stop - page.start):
                 # read one at a time: a task's thousand linked pages (6.7 KB each in the demo) are not held at once
                 shown = fragments.from_request_page(writer.read(urls.request(doc.id))) if n in linked else None
@@ -275,14 +299,17 @@ class Worker:
                 else:
                     if doc.request_doc is None:  # linked, but its page lacks the markers: read it whole
                         doc = next(pages.request_documents(self.con, n, n + 1))
-                    request = self.with_fragments(request_view(doc.parsed()))
+                    request = request_view(doc.parsed())
+                    call_rows = [self.call_row(call) for call in request["calls"]]
+                    self.with_fragments(request, call_rows)
+                    calls += zip(doc.call_ns, call_rows)
                 if n not in linked:
                     self._request_files(writer, doc, request)
                 ns.append(n)
                 items.append(doc.item)
                 requests.append(request)
                 rows.append(self.request_row(request))
-            self.store.put(zip(ns, rows))
+            self.store.put(zip(ns, rows), calls)
             self._list_page(writer, "requests", page, items, fragments.page_rows(rows, urls.requests_page(page.number)))
             self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
                                f"Requests, page {page.number}", (
@@ -381,16 +408,17 @@ def plan(settings: RenderSettings) -> tuple[list[Task], list[str]]:
     try:
         # the front pages beside the longest single tasks, first: no process waits for them
         tasks = [Task("front", "", 0, 0)] + [Task("exports", name, 0, 0) for name in exports.EXPORTS]
-        for name in pages.LISTS:
-            if name != "requests":  # its pages are written by the requests tasks
-                tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
+        for name in ("users", "rejected"):  # the requests tasks write the requests list
+            tasks += _page_tasks("list", name, pages.list_pages(con, name, settings.page_size))
         # whole list pages per task, about REQUESTS_PER_TASK requests each
         per_task = max(1, REQUESTS_PER_TASK // settings.page_size)
         for kind, total in pages.discrepancy_totals(con).items():  # a task holds its requests in memory
             tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size), per_task)
         tasks += _page_tasks("requests", "", pages.list_pages(con, "requests", settings.page_size), per_task)
-        # user pages paste the fragments the requests tasks stored: they run after all of those
+        # user pages and calls list pages paste the rows the requests tasks stored: they run after all of those
         tasks += [replace(task, phase=2) for task in _user_tasks(pages.user_request_counts(con))]
+        tasks += [replace(task, phase=2) for task in
+                  _page_tasks("list", "calls", pages.list_pages(con, "calls", settings.page_size))]
         return tasks, site_bundles(con, settings.page_size)
     finally:
         con.close()
