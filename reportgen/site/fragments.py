@@ -12,9 +12,9 @@ decimals of the table they are in.
 User pages and calls list pages are written by other tasks, in other processes, in another
 order, so the rows are kept for them in a SQLite file in the staging folder while the render
 runs: a user's requests lie all over the snapshot's tables, and reading them back from there by
-key would read every row group at 1M requests. SQLite rather than DuckDB: this is a key-value store of
-a few kilobytes a row, written 1,000 rows at a time and read back by key, which SQLite does in
-microseconds a row and DuckDB's row-at-a-time inserts do not. The file is removed when the
+key would read every row group at 1M requests. SQLite rather than DuckDB: this is a key-value
+store of a few kilobytes a row, written 1,000 rows at a time and read back by key, which SQLite
+does in microseconds a row and DuckDB's row-at-a-time inserts do not. The file is removed when the
 render ends; nothing is computed from it.
 
 A request unchanged since the previous snapshot has its page hard-linked from there, made by
