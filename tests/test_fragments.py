@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from decimal import Decimal
 
+from markupsafe import Markup
+
 from reportgen.site.fragments import CELL, END, EXPECTED, PRICE, ROOT, CallRow, FragmentStore, Row, call_rows, page_rows
 
 
@@ -95,3 +97,41 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
         assert store.calls_between(8, 20) == {}
     finally:
         store.close()
+
+
+def _rendered_call(call_id: str, price: str | None, expected: str | None, usage_id: str | None) -> dict:
+    return {"id": call_id, "created_at": "2026-10-02T20:20:38.000000+00:00", "user_id": "u<1>", "model": "m",
+            "input_tokens": 1869, "output_tokens": None, "cache_read_tokens": 0, "cache_write_tokens": 12,
+            "price": None if price is None else Decimal(price),
+            "expected_price": None if expected is None else Decimal(expected),
+            "request_id": usage_id or f"call:{call_id}", "usage_id": usage_id,
+            "flags": ["other_user"] if call_id == "c2" else []}
+
+
+def test_a_linked_request_s_call_rows_are_read_back_from_its_page_s_calls_table():
+    """Of a request linked from the previous snapshot, the calls list pastes the rows its page's
+    calls table shows, given back their request cells and exact amounts: the same rows as
+    rendering its calls again would give, so both lists are the same page."""
+    from reportgen.site.fragments import calls_list_rows
+    from reportgen.site.templating import environment
+
+    env = environment("UTC")
+    module = env.get_template("_call_row.html").module
+    calls = [_rendered_call("c1", "1234.5", "0.00000012", "r&1"),
+             _rendered_call("c2", "-0.25", None, "r&1"),  # a refund, unpriced, flagged
+             _rendered_call("c3", None, "0.1", None)]  # no price recorded, no usage_id
+    markers = [Markup(marker) for marker in (PRICE, EXPECTED, ROOT, CELL, END)]  # as render.py passes them
+    rows = [CallRow(str(module.call_row(call, *markers)), call["price"],
+                    call["expected_price"]) for call in calls]
+    table = env.get_template("_calls_table.html").render(rows=call_rows(rows, None), show_request=False)
+    assert "$1,234.500000<" in table and "-$0.250000<" in table and "$0.00000012<" in table  # its own decimals
+    cells = [str(module.request_cell(call["request_id"], call["usage_id"] is None, markers[2])) for call in calls]
+    assert "(no usage_id)" in cells[2] and "r&amp;1" in cells[0]
+    read_back = calls_list_rows(table, cells)
+    assert read_back == rows
+    assert [row.html for row in read_back] == [row.html for row in rows]
+    assert call_rows(read_back, "calls/page-1.html") == call_rows(rows, "calls/page-1.html")
+    # a table that does not hold one such row per call gives nothing: the calls list renders them
+    assert calls_list_rows(table, cells[:2]) is None
+    assert calls_list_rows(table.replace('<td class="num">', "<td>"), cells) is None
+    assert calls_list_rows(table.replace("$1,234.500000", "$1,2x4.5"), cells) is None

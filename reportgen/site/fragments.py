@@ -19,15 +19,16 @@ render ends; nothing is computed from it.
 
 A request unchanged since the previous snapshot has its page hard-linked from there, made by
 the same templates from the same data (its key says so): its fragments are read back from that
-page, between the markers request.html puts around them, instead of being rendered again; its
-calls' rows are then rendered by the calls list task, as they are not in the store. Data is
-escaped, so no text from it can look like a marker."""
+page, between the markers request.html puts around them, instead of being rendered again, and
+so are its calls' rows for the calls list, from its calls table (calls_list_rows: each given
+back its request cell and its amounts' markers). Data is escaped, so no text from it can look
+like a marker or a cell's end."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
@@ -91,6 +92,64 @@ def call_rows(rows: list[CallRow], path: str | None) -> list[Markup]:
             html = html.replace(EXPECTED, format_usd(expected_price, expected_places), 1)
         pasted.append(Markup(html))
     return pasted
+
+
+ROW_END = "</tr>\n"
+CELL_AFTER = "</td>\n"  # the request cell follows the row's first cell after its heading (its time)
+AMOUNT = '<td class="num">'  # the row's last two cells: its price, its expected price
+UNPRICED = '<span class="muted">unpriced</span>'
+
+
+def calls_list_rows(calls_table: str, cells: list[str]) -> list[CallRow] | None:
+    """The rows a request's calls have in the calls list, read back from its calls table as its
+    page shows it (from_request_page): each row gets its request cell back, `cells[i]`
+    (_call_row.html's request_cell, with ROOT), and its two amounts back as markers, their exact
+    values read off the text the table shows (format_usd shows every decimal an amount has, so
+    the text is the amount). None when the table does not hold one such row per cell."""
+    calls_table = str(calls_table)  # not Markup, which would escape the markers pasted into it
+    body = calls_table[calls_table.find("<tbody>\n") + len("<tbody>\n"):calls_table.rfind("  </tbody>")]
+    pieces = body.split(ROW_END)
+    if len(pieces) != len(cells) + 1 or pieces[-1]:
+        return None
+    rows = []
+    for piece, cell in zip(pieces, cells):
+        row = _call_row(piece, cell)
+        if row is None:
+            return None
+        rows.append(row)
+    return rows
+
+
+def _call_row(piece: str, cell: str) -> CallRow | None:
+    """One row of calls_list_rows (`piece`: the row without its ROW_END)."""
+    at = piece.find(CELL_AFTER)
+    expected_at = piece.rfind(AMOUNT)
+    price_at = piece.rfind(AMOUNT, 0, expected_at)
+    if not 0 <= at < price_at < expected_at:
+        return None
+    at += len(CELL_AFTER)
+    price_at += len(AMOUNT)
+    expected_at += len(AMOUNT)
+    price_end, expected_end = piece.find("</td>", price_at), piece.find("</td>", expected_at)
+    expected_text = piece[expected_at:expected_end]
+    try:
+        price = _amount(piece[price_at:price_end])
+        expected = None if expected_text == UNPRICED else _amount(expected_text)
+    except (InvalidOperation, ValueError):
+        return None
+    html = (piece[:at] + CELL + cell + END + piece[at:price_at] + PRICE + piece[price_end:expected_at]
+            + (UNPRICED if expected is None else EXPECTED) + piece[expected_end:] + ROW_END)
+    return CallRow(html, price, expected)
+
+
+def _amount(text: str) -> Decimal | None:
+    """The exact amount format_usd showed as `text` ("-$1,234.500000", or "—" for none)."""
+    if text == "—":
+        return None
+    if not text.startswith(("$", "-$")):
+        raise ValueError(text)
+    value = Decimal(text.lstrip("-$").replace(",", ""))
+    return -value if text.startswith("-") else value
 
 
 def from_request_page(page: str) -> tuple[Markup, Markup] | None:

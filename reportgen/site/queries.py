@@ -154,6 +154,20 @@ def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, lin
         yield from (docs[n] for n in range(lo, hi))
 
 
+def linked_calls(con: duckdb.DuckDBPyConnection, start: int, stop: int,
+                 current: str) -> dict[int, tuple[list[int], list[bool]]]:
+    """request n -> (each call's n in the calls list, whether it has no usage_id), in the order
+    of its calls table, for requests start..stop-1 whose own files the previous snapshot has
+    (request_files.since is not this snapshot): their calls' rows are read back from their
+    linked pages (render.py), and these say where each goes."""
+    rows = con.execute("""
+        SELECT request_n, list(n ORDER BY created_at, id), list(item->>'usage_id' IS NULL ORDER BY created_at, id)
+        FROM api_calls WHERE request_n >= $lo AND request_n < $hi AND request_n IN (
+            SELECT n FROM request_files WHERE n >= $lo AND n < $hi AND since <> $current)
+        GROUP BY request_n""", {"lo": start, "hi": stop, "current": current}).fetchall()
+    return {n: (ns, no_usage_id) for n, ns, no_usage_id in rows}
+
+
 def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int, current: str) -> list[tuple[int, str]]:
     """(n, id) of requests start..stop-1 whose own files the previous snapshot has as they would
     be rendered now (request_files.since is not this snapshot)."""

@@ -136,7 +136,8 @@ class Worker:
         self.comparison_template = self.env.get_template("_comparison.html")
         self.row_macro = self.env.get_template("_request_row.html").module.request_row
         self.calls_template = self.env.get_template("_calls_table.html")
-        self.call_row_macro = self.env.get_template("_call_row.html").module.call_row
+        call_row_module = self.env.get_template("_call_row.html").module
+        self.call_row_macro, self.request_cell_macro = call_row_module.call_row, call_row_module.request_cell
         self.call_markers = tuple(Markup(m) for m in (fragments.PRICE, fragments.EXPECTED, fragments.ROOT,
                                                      fragments.CELL, fragments.END))
         self.search_template = self.env.get_template("_search_source.html")
@@ -165,6 +166,19 @@ class Worker:
         """A call's row of the calls tables, to be pasted (see fragments.py)."""
         return fragments.CallRow(str(self.call_row_macro(call, *self.call_markers)), call["price"],
                                  call["expected_price"])
+
+    def linked_call_rows(self, request_id: str, calls_table: str,
+                         calls: tuple[list[int], list[bool]] | None) -> list[tuple[int, fragments.CallRow]]:
+        """(n in the calls list, row) of the calls of a request linked from the previous
+        snapshot, read back from the calls table its page shows (fragments.calls_list_rows);
+        none when they cannot be, and the calls list task renders them."""
+        if calls is None:  # it has no calls
+            return []
+        ns, no_usage_id = calls
+        cells = {flag: str(self.request_cell_macro(request_id, flag, Markup(fragments.ROOT)))
+                 for flag in set(no_usage_id)}
+        rows = fragments.calls_list_rows(calls_table, [cells[flag] for flag in no_usage_id])
+        return list(zip(ns, rows)) if rows is not None else []
 
     def request_row(self, request: dict[str, Any]) -> fragments.Row:
         """A request's row of the lists, to be pasted (see fragments.py)."""
@@ -221,8 +235,8 @@ class Worker:
 
     def _calls(self, start: int, stop: int) -> list[fragments.CallRow]:
         """The rows of calls start..stop-1 of the calls list: as the requests tasks stored them,
-        and rendered here for those they did not (calls of requests linked from the previous
-        snapshot)."""
+        and rendered here for those they did not (calls of a request linked from the previous
+        snapshot whose page's table could not be read back)."""
         stored = self.store.calls_between(start, stop)
         if len(stored) < stop - start:
             for n, call in enumerate(pages.call_rows(self.con, start, stop), start):
@@ -284,6 +298,7 @@ class Worker:
         snapshot), the requests list pages they fill, and their rows for the user pages and their
         calls' rows for the calls list."""
         linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
+        linked_calls = pages.linked_calls(self.con, task.start, task.stop, self.meta["snapshot_id"]) if linked else {}
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop, linked,
                                                       self.meta["snapshot_id"]), task.start)
         for page in task.pages:
@@ -296,6 +311,7 @@ class Worker:
                     # to parse: its calls are in the fragment)
                     request = pages.parse_item(doc.item)
                     request["comparison_html"], request["calls_html"] = shown
+                    calls += self.linked_call_rows(doc.id, shown[1], linked_calls.get(n))
                 else:
                     if doc.request_doc is None:  # linked, but its page lacks the markers: read it whole
                         doc = next(pages.request_documents(self.con, n, n + 1))
