@@ -161,7 +161,7 @@ def linked_calls(con: duckdb.DuckDBPyConnection, start: int, stop: int,
     (request_files.since is not this snapshot): their calls' rows are read back from their
     linked pages (render.py), and these say where each goes."""
     rows = con.execute("""
-        SELECT request_n, list(n ORDER BY created_at, id), list(item->>'usage_id' IS NULL ORDER BY created_at, id)
+        SELECT request_n, list(n ORDER BY created_at, id), list(no_usage_id ORDER BY created_at, id)
         FROM api_calls WHERE request_n >= $lo AND request_n < $hi AND request_n IN (
             SELECT n FROM request_files WHERE n >= $lo AND n < $hi AND since <> $current)
         GROUP BY request_n""", {"lo": start, "hi": stop, "current": current}).fetchall()
