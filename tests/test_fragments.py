@@ -101,7 +101,7 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
 
 def _rendered_call(call_id: str, price: str | None, expected: str | None, usage_id: str | None) -> dict:
     return {"id": call_id, "created_at": "2026-10-02T20:20:38.000000+00:00", "user_id": "u<1>", "model": "m",
-            "input_tokens": 1869, "output_tokens": None, "cache_read_tokens": 0, "cache_write_tokens": 12,
+            "input_tokens": 1869, "output_tokens": 0, "cache_read_tokens": 12, "cache_write_tokens": None,
             "price": None if price is None else Decimal(price),
             "expected_price": None if expected is None else Decimal(expected),
             "request_id": usage_id or f"call:{call_id}", "usage_id": usage_id,
@@ -134,4 +134,6 @@ def test_a_linked_request_s_call_rows_are_read_back_from_its_page_s_calls_table(
     # a table that does not hold one such row per call gives nothing: the calls list renders them
     assert calls_list_rows(table, cells[:2]) is None
     assert calls_list_rows(table.replace('<td class="num">', "<td>"), cells) is None
+    # an amount cell that is not one: the row does not read back, rather than read the wrong cell
+    assert calls_list_rows(table.replace('<td class="num">$1,234.500000', "<td>$1,234.500000"), cells) is None
     assert calls_list_rows(table.replace("$1,234.500000", "$1,2x4.5"), cells) is None

@@ -106,6 +106,30 @@ def test_a_damaged_previous_snapshot_still_gives_the_full_lists(tmp_path):
     assert "<code>c5</code>" in lists and "<code>c7</code>" in lists  # their calls, in their rows
 
 
+def test_calls_whose_rows_cannot_be_read_back_are_rendered_for_the_calls_list(tmp_path):
+    """A linked request's call rows come back from its page's calls table; where that table does
+    not read back (here its price cells lost their class), the calls list renders them instead,
+    and its pages still equal a full build's."""
+    source = tmp_path / "s.db"
+    write_sqlite(source, *rows(40))
+    first = build(tmp_path / "out", source)
+    page = first / urls.request("r9")
+    head, calls = page.read_text(encoding="utf-8").split("<!-- calls -->")
+    assert calls.count('<td class="num">$0.250000</td>') == 1  # its price (its expected price: unpriced)
+    page.unlink()  # a new file, not a write into the old one
+    page.write_text(head + "<!-- calls -->" + calls.replace('<td class="num">$0.250000</td>', "<td>$0.250000</td>"),
+                    encoding="utf-8")
+    source.unlink()
+    write_sqlite(source, *rows(44))
+    second = build(tmp_path / "out", source)
+    full = build(tmp_path / "fresh", source)
+    built, expected = site_files(second), site_files(full)
+    calls_pages = [name for name in expected if name.startswith("calls/page-")]
+    assert len(calls_pages) == 5
+    assert {name: built[name] for name in calls_pages} == {name: expected[name] for name in calls_pages}
+    assert any("<code>c9</code>" in expected[name] for name in calls_pages)
+
+
 def test_other_settings_render_every_request_again(tmp_path):
     source = tmp_path / "s.db"
     write_sqlite(source, *rows(12))

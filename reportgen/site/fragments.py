@@ -123,9 +123,11 @@ def calls_list_rows(calls_table: str, cells: list[str]) -> list[CallRow] | None:
 def _call_row(piece: str, cell: str) -> CallRow | None:
     """One row of calls_list_rows (`piece`: the row without its ROW_END)."""
     at = piece.find(CELL_AFTER)
-    expected_at = piece.rfind(AMOUNT)
-    price_at = piece.rfind(AMOUNT, 0, expected_at)
-    if not 0 <= at < price_at < expected_at:
+    expected_at = piece.rfind("<td")
+    price_at = piece.rfind("<td", 0, expected_at)
+    # the request cell's place is after the row's first cell, its amounts are its last two cells
+    if (piece.count("<td", 0, at) != 1 or not at < price_at or not piece.startswith(AMOUNT, price_at)
+            or not piece.startswith(AMOUNT, expected_at)):
         return None
     at += len(CELL_AFTER)
     price_at += len(AMOUNT)
