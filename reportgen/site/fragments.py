@@ -113,14 +113,14 @@ def calls_list_rows(calls_table: str, cells: list[str]) -> list[CallRow] | None:
         return None
     rows = []
     for piece, cell in zip(pieces, cells):
-        row = _call_row(piece, cell)
+        row = _read_back(piece, cell)
         if row is None:
             return None
         rows.append(row)
     return rows
 
 
-def _call_row(piece: str, cell: str) -> CallRow | None:
+def _read_back(piece: str, cell: str) -> CallRow | None:
     """One row of calls_list_rows (`piece`: the row without its ROW_END)."""
     at = piece.find(CELL_AFTER)
     expected_at = piece.rfind("<td")
