@@ -37,4 +37,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check reportgen tests
 
 clean:
-	rm -rf $(VENV) output/latest output/snapshots demo-data bench-data .pytest_cache
+	rm -rf $(VENV) output/latest output/snapshots output/.render-cache.sqlite demo-data bench-data .pytest_cache

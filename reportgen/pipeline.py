@@ -120,7 +120,7 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
     notes = config.notes.read_text(encoding="utf-8") if config.notes else None
     started = time.perf_counter()
     stats = render.render_site(config, db_path, staging, workers or render.default_workers(), progress, notes,
-                               previous.folder if comparison.shared else None)
+                               previous.folder if comparison.shared else None, config.out / publish.RENDER_CACHE)
     files = stats.files
     log.info("rendered %d files in %d tasks in %.1f s (%d of them linked from the previous snapshot); largest "
              "render process %.0f MB", files, stats.tasks, time.perf_counter() - started, stats.linked,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import multiprocessing
 from decimal import Decimal
 
-from markupsafe import Markup
-
 from reportgen.site.fragments import CELL, END, EXPECTED, PRICE, ROOT, CallRow, FragmentStore, Row, call_rows, page_rows
 
 
@@ -19,7 +17,7 @@ def _put_and_read(root, first: int, barrier) -> dict:
     barrier.wait()  # both processes open and write at the same moment, as two render workers do
     store = FragmentStore(root)
     try:
-        store.put([(n, _row(n)) for n in range(first, first + 500)])
+        store.put([(n, f"k{n}", _row(n)) for n in range(first, first + 500)])
         return store.get(list(range(first, first + 500)))
     finally:
         store.close()
@@ -42,17 +40,6 @@ def test_two_processes_open_and_fill_one_store_at_once(tmp_path):
         reader = FragmentStore(root)
         assert len(reader.get(list(range(1000)))) == 1000
         reader.close()
-
-
-def test_fragments_are_read_back_from_a_request_page_between_their_markers():
-    from reportgen.site.fragments import from_request_page
-
-    page = ("<h2>Usage</h2>\n<!-- comparison --><table>&lt;!-- /comparison --&gt;</table><!-- /comparison -->\n"
-            "<h2>Calls</h2>\n<!-- calls --><table class=calls></table>\n<!-- /calls -->\n<p>end</p>")
-    assert from_request_page(page) == ("<table>&lt;!-- /comparison --&gt;</table>", "<table class=calls></table>\n")
-    # a page without them (another template) gives nothing: its fragments are rendered instead
-    assert from_request_page(page.replace("<!-- /calls -->", "")) is None
-    assert from_request_page("<p>no markers</p>") is None
 
 
 def test_a_pasted_row_links_from_its_page_and_shares_its_price_column():
@@ -91,7 +78,8 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
     FragmentStore.create(tmp_path)
     store = FragmentStore(tmp_path)
     try:
-        store.put([(0, _row(0))], [(n, _call(f"0.{n}", None if n == 3 else "1")) for n in (1, 2, 3, 7)])
+        store.put([(0, "k0", _row(0))], [(n, "k0", pos, _call(f"0.{n}", None if n == 3 else "1"))
+                                        for pos, n in enumerate((1, 2, 3, 7))])
         found = store.calls_between(2, 7)
         assert found == {2: _call("0.2", "1"), 3: _call("0.3", None)}  # exact amounts, None kept
         assert store.calls_between(8, 20) == {}
@@ -99,41 +87,32 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
         store.close()
 
 
-def _rendered_call(call_id: str, price: str | None, expected: str | None, usage_id: str | None) -> dict:
-    return {"id": call_id, "created_at": "2026-10-02T20:20:38.000000+00:00", "user_id": "u<1>", "model": "m",
-            "input_tokens": 1869, "output_tokens": 0, "cache_read_tokens": 12, "cache_write_tokens": None,
-            "price": None if price is None else Decimal(price),
-            "expected_price": None if expected is None else Decimal(expected),
-            "request_id": usage_id or f"call:{call_id}", "usage_id": usage_id,
-            "flags": ["other_user"] if call_id == "c2" else []}
+def test_a_kept_store_gives_its_rows_by_key_to_the_next_render(tmp_path):
+    """The render cache (keep_as_cache, copy_cached): rows and call rows come back by their
+    request's key under the new build's n; a key it lacks gives nothing, and neither do the
+    calls of a request whose row it lacks (that request is rendered whole)."""
+    from reportgen.site.fragments import keep_as_cache
 
-
-def test_a_linked_request_s_call_rows_are_read_back_from_its_page_s_calls_table():
-    """Of a request linked from the previous snapshot, the calls list pastes the rows its page's
-    calls table shows, given back their request cells and exact amounts: the same rows as
-    rendering its calls again would give, so both lists are the same page."""
-    from reportgen.site.fragments import calls_list_rows
-    from reportgen.site.templating import environment
-
-    env = environment("UTC")
-    module = env.get_template("_call_row.html").module
-    calls = [_rendered_call("c1", "1234.5", "0.00000012", "r&1"),
-             _rendered_call("c2", "-0.25", None, "r&1"),  # a refund, unpriced, flagged
-             _rendered_call("c3", None, "0.1", None)]  # no price recorded, no usage_id
-    markers = [Markup(marker) for marker in (PRICE, EXPECTED, ROOT, CELL, END)]  # as render.py passes them
-    rows = [CallRow(str(module.call_row(call, *markers)), call["price"],
-                    call["expected_price"]) for call in calls]
-    table = env.get_template("_calls_table.html").render(rows=call_rows(rows, None), show_request=False)
-    assert "$1,234.500000<" in table and "-$0.250000<" in table and "$0.00000012<" in table  # its own decimals
-    cells = [str(module.request_cell(call["request_id"], call["usage_id"] is None, markers[2])) for call in calls]
-    assert "(no usage_id)" in cells[2] and "r&amp;1" in cells[0]
-    read_back = calls_list_rows(table, cells)
-    assert read_back == rows
-    assert [row.html for row in read_back] == [row.html for row in rows]
-    assert call_rows(read_back, "calls/page-1.html") == call_rows(rows, "calls/page-1.html")
-    # a table that does not hold one such row per call gives nothing: the calls list renders them
-    assert calls_list_rows(table, cells[:2]) is None
-    assert calls_list_rows(table.replace('<td class="num">', "<td>"), cells) is None
-    # an amount cell that is not one: the row does not read back, rather than read the wrong cell
-    assert calls_list_rows(table.replace('<td class="num">$1,234.500000', "<td>$1,234.500000"), cells) is None
-    assert calls_list_rows(table.replace("$1,234.500000", "$1,2x4.5"), cells) is None
+    first, second, cache = tmp_path / "first", tmp_path / "second", tmp_path / "cache.sqlite"
+    for root in (first, second):
+        root.mkdir()
+        FragmentStore.create(root)
+    store = FragmentStore(first)
+    store.put([(0, "a", _row(0)), (1, "b", _row(1))],
+              [(0, "a", 0, _call("0.1", "1")), (1, "a", 1, _call("0.2", None)), (2, "b", 0, _call("0.3", "1"))])
+    store.close()
+    keep_as_cache(first, cache)
+    assert cache.is_file() and not (first / ".fragments.sqlite").exists()
+    store = FragmentStore(second, cache)
+    try:
+        found = store.copy_cached([(10, "a"), (11, "gone")], [(20, "a", 1), (21, "a", 0), (22, "gone", 0)])
+        assert found == {10: _row(0)}
+        assert store.calls_between(0, 100) == {20: _call("0.2", None), 21: _call("0.1", "1")}
+        assert store.get([10]) == {10: _row(0)}
+    finally:
+        store.close()
+    # a store that cannot be kept (here: no such folder) leaves the build going, and the cache as it was
+    keep_as_cache(second, tmp_path / "no such folder" / "cache.sqlite")
+    reader = FragmentStore(tmp_path, cache)
+    assert reader.cached
+    reader.close()

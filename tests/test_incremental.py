@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from helpers import call_row, usage_row, write_sqlite
 from test_crash import kill_at
 
 from reportgen import cli
-from reportgen.hosting import manifest
+from reportgen.hosting import manifest, publish
 from reportgen.site import search, urls
 
 PROVENANCE = [re.compile(r"<footer>.*?</footer>", re.S)]
@@ -82,52 +84,89 @@ def test_an_incremental_build_equals_a_full_build(tmp_path):
 
 
 def test_a_damaged_previous_snapshot_still_gives_the_full_lists(tmp_path):
-    """An unchanged request whose files the previous snapshot lacks is rendered whole again; one
-    whose page there lacks the fragment markers keeps that page, and its list rows are rendered
-    from its data: every list equals a full build's, calls included."""
+    """An unchanged request whose files the previous snapshot lacks is rendered whole again:
+    every list equals a full build's, calls included."""
     source = tmp_path / "s.db"
     write_sqlite(source, *rows(40))
     first = build(tmp_path / "out", source)
     (first / urls.api_calls_by_usage("r5")).unlink()  # r5 cannot be linked
-    page = first / urls.request("r7")
-    text = page.read_text(encoding="utf-8").replace("<!-- calls -->", "").replace("<!-- /calls -->", "")
-    page.unlink()  # a new file, not a write into the old one
-    page.write_text(text, encoding="utf-8")
     source.unlink()
     write_sqlite(source, *rows(44))
     second = build(tmp_path / "out", source)
     full = build(tmp_path / "fresh", source)
     assert os.stat(first / urls.request("r5")).st_ino != os.stat(second / urls.request("r5")).st_ino
     assert os.stat(first / urls.request("r7")).st_ino == os.stat(second / urls.request("r7")).st_ino
-    built, expected = site_files(second), site_files(full)
-    assert built.pop(urls.request("r7")) != expected.pop(urls.request("r7"))
-    assert built == expected
+    built = site_files(second)
+    assert built == site_files(full)
     lists = "".join(text for name, text in built.items() if name.startswith("requests/page-"))
     assert "<code>c5</code>" in lists and "<code>c7</code>" in lists  # their calls, in their rows
 
 
-def test_calls_whose_rows_cannot_be_read_back_are_rendered_for_the_calls_list(tmp_path):
-    """A linked request's call rows come back from its page's calls table; where that table does
-    not read back (here its price cells lost their class), the calls list renders them instead,
-    and its pages still equal a full build's."""
+def _marked_cache(out: Path) -> None:
+    """Mark every row the render cache holds, to see which rows a build takes from it."""
+    con = sqlite3.connect(out / publish.RENDER_CACHE)
+    with con:
+        con.execute("UPDATE rows SET html = replace(html, '</details>', '<!-- cached --></details>')")
+        con.execute("UPDATE calls SET html = replace(html, '</tr>', '<!-- cached --></tr>')")
+    con.close()
+
+
+def test_the_rows_of_linked_requests_come_from_the_render_cache(tmp_path):
     source = tmp_path / "s.db"
     write_sqlite(source, *rows(40))
-    first = build(tmp_path / "out", source)
-    page = first / urls.request("r9")
-    head, calls = page.read_text(encoding="utf-8").split("<!-- calls -->")
-    assert calls.count('<td class="num">$0.250000</td>') == 1  # its price (its expected price: unpriced)
-    page.unlink()  # a new file, not a write into the old one
-    page.write_text(head + "<!-- calls -->" + calls.replace('<td class="num">$0.250000</td>', "<td>$0.250000</td>"),
-                    encoding="utf-8")
+    out = tmp_path / "out"
+    build(out, source)
+    _marked_cache(out)
+    source.unlink()
+    write_sqlite(source, *rows(44, changed=True))  # 4 new requests, r3 changed
+    second = build(out, source)
+    built = site_files(second)
+    requests = "".join(text for name, text in built.items() if name.startswith("requests/page-"))
+    calls = "".join(text for name, text in built.items() if name.startswith("calls/page-"))
+    # each unchanged request's row and its call's row: 39 of 44, not r3's (its key changed) nor the new ones'
+    cached = {re.search(r"<code>(r\d+)</code>", row).group(1) for row in requests.split("</details>")
+              if row.endswith("<!-- cached -->")}
+    assert cached == {f"r{i}" for i in range(40)} - {"r3"}
+    assert calls.count("<!-- cached -->") == 39 and "<code>c3</code></th><!--" not in calls
+    user_pages = "".join(text for name, text in built.items() if name.startswith("users/"))
+    assert user_pages.count("<!-- cached -->") == 39
+    # this build's rows are the cache now: all 44, the 39 copied as they were (texts hold NULs: no LIKE)
+    con = sqlite3.connect(out / publish.RENDER_CACHE)
+    assert con.execute("SELECT count(*), count(key) FROM rows").fetchone() == (44, 44)
+    marked = "SELECT count(*) FROM rows WHERE instr(CAST(html AS BLOB), CAST('<!-- cached -->' AS BLOB))"
+    assert con.execute(marked).fetchone() == (39,)
+    con.close()
+
+
+@pytest.mark.parametrize("damage", ["missing", "not a database", "another schema", "no call rows"])
+def test_without_a_usable_render_cache_rows_are_rendered(tmp_path, damage):
+    """The render cache only saves work: missing, damaged or lacking the rows of a request's
+    calls, the build renders what it cannot copy, and its site equals a full build's."""
+    source = tmp_path / "s.db"
+    write_sqlite(source, *rows(40))
+    out = tmp_path / "out"
+    build(out, source)
+    cache = out / publish.RENDER_CACHE
+    if damage == "missing":
+        cache.unlink()
+    elif damage == "not a database":
+        cache.write_bytes(b"not a database" * 1000)
+    else:
+        con = sqlite3.connect(cache)
+        with con:
+            if damage == "another schema":
+                con.execute("DROP INDEX calls_by_key")
+                con.execute("ALTER TABLE calls DROP COLUMN pos")
+            else:
+                con.execute("DELETE FROM calls WHERE instr(CAST(html AS BLOB), CAST('<code>c9</code>' AS BLOB))")
+        con.close()
     source.unlink()
     write_sqlite(source, *rows(44))
-    second = build(tmp_path / "out", source)
+    second = build(out, source)
     full = build(tmp_path / "fresh", source)
     built, expected = site_files(second), site_files(full)
-    calls_pages = [name for name in expected if name.startswith("calls/page-")]
-    assert len(calls_pages) == 5
-    assert {name: built[name] for name in calls_pages} == {name: expected[name] for name in calls_pages}
-    assert any("<code>c9</code>" in expected[name] for name in calls_pages)
+    assert built == expected
+    assert any("<code>c9</code>" in text for name, text in built.items() if name.startswith("calls/page-"))
 
 
 def test_other_settings_render_every_request_again(tmp_path):

@@ -25,6 +25,9 @@ LOCK_FILE = ".reportgen.lock"
 SNAPSHOTS = "snapshots"
 LATEST = "latest"
 STAGING_PREFIX = ".tmp-"
+# the last render's rows of requests and calls, which the next build copies for the requests it
+# links instead of rendering them again (site/fragments.py); hidden, beside the snapshots
+RENDER_CACHE = ".render-cache.sqlite"
 
 
 class LockBusy(Exception):

@@ -8,7 +8,7 @@ text, and the HTML pages are rendered from the same text parsed, so both show th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby, islice
@@ -83,12 +83,12 @@ _CALL_LISTS = """
     SELECT request_n, '[' || string_agg(item::VARCHAR, ',' ORDER BY created_at, id) || ']',
            list(flags ORDER BY created_at, id), list(n ORDER BY created_at, id)
     FROM api_calls WHERE request_n >= $lo AND request_n < $hi {only} GROUP BY request_n"""
-# ... of those requests alone whose files are not shared with the previous snapshot: in a build
-# after 1 % new rows, 0.19 instead of 0.43 s per 10k requests (but 0.6 s when every request is
-# new, so it is used only when some are linked)
-_ONLY_UNSHARED = "AND request_n IN (SELECT n FROM request_files WHERE n >= $lo AND n < $hi AND since = $current)"
+# ... but those of the requests whose rows came from the render cache: in a build after 1 % new
+# rows, 0.19 instead of 0.43 s per 10k requests (but 0.6 s when every request is new, so it is
+# used only when some are)
+_BUT_CACHED = "AND NOT list_contains(string_split($cached, ',')::BIGINT[], request_n)"
 _REQUESTS = """
-    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since
+    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since, f.file_key
     FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n LEFT JOIN request_files f ON f.n = a.n
     WHERE a.n >= $lo AND a.n < $hi"""
 
@@ -99,7 +99,7 @@ class Document:
     pages show beside it: the likely cause of its discrepancy, and each call's flags."""
     id: str
     item: str  # its row of the requests list (api_requests.item)
-    request_doc: str | None  # None: its calls were not read, its files being linked (see request_documents)
+    request_doc: str | None  # None: its calls were not read, its rows being cached (see request_documents)
     calls_doc: str | None
     cause: str | None
     priced_calls_price: Decimal | None  # the recorded price of its priced calls (set against inference.expected_price)
@@ -107,6 +107,7 @@ class Document:
     call_ns: list[int]  # each call's n in the calls list
     since: str | None  # the snapshot whose files of this request are as they would be rendered now (None: no
     # comparison was run, as in tests that render a bare analysis)
+    file_key: str | None = None  # what its files and rows are made from (request_files.sql; None: as since)
 
     def parsed(self) -> dict[str, Any]:
         """The request document parsed, its calls carrying their `flags` and itself its `cause`."""
@@ -118,60 +119,62 @@ class Document:
         return doc
 
 
-def _documents(con: duckdb.DuckDBPyConnection, lo: int, hi: int, linked: frozenset[int],
-               current: str | None) -> dict[int, Document]:
+def _documents(con: duckdb.DuckDBPyConnection, lo: int, hi: int, cached: frozenset[int]) -> dict[int, Document]:
     """request n -> its Document, for requests lo <= n < hi (see request_documents)."""
     params = {"lo": lo, "hi": hi}
-    if linked:
-        query, call_params = _CALL_LISTS.format(only=_ONLY_UNSHARED), {**params, "current": current}
+    if cached:
+        query, call_params = _CALL_LISTS.format(only=_BUT_CACHED), {**params, "cached": _ints(cached)}
     else:
         query, call_params = _CALL_LISTS.format(only=""), params
     calls = {n: (text, flags, ns) for n, text, flags, ns in con.execute(query, call_params).fetchall()}
     docs = {}
     rows = con.execute(_REQUESTS, params).fetchall()
-    for n, request_id, item, calls_head, cause, priced_calls_price, since in rows:
-        if n in linked:
-            docs[n] = Document(request_id, item, None, None, cause, priced_calls_price, [], [], since)
-            continue
-        if linked and since != current:  # shared, yet not linked (a file of it was missing): calls not read
-            docs[n] = _documents(con, n, n + 1, frozenset(), current)[n]
+    for n, request_id, item, calls_head, cause, priced_calls_price, since, file_key in rows:
+        if n in cached:
+            docs[n] = Document(request_id, item, None, None, cause, priced_calls_price, [], [], since, file_key)
             continue
         call_list, flags, call_ns = calls.get(n, ("[]", [], []))
         docs[n] = Document(request_id, item, f'{item[:-1]},"calls":{call_list}}}',
-                           f'{calls_head},"items":{call_list}}}', cause, priced_calls_price, flags, call_ns, since)
+                           f'{calls_head},"items":{call_list}}}', cause, priced_calls_price, flags, call_ns, since,
+                           file_key)
     return docs
 
 
-def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, linked: frozenset[int] = frozenset(),
-                      current: str | None = None, batch: int = 500) -> Iterator[Document]:
-    """The Documents of requests start..stop-1, in order, a batch at a time. Those in `linked`
-    (requests whose files were hard-linked from the previous snapshot, and so shared with it,
-    see request_files.since and `current`, this snapshot's id) come without their documents:
-    request_doc and calls_doc are None, their calls are not read."""
+def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, cached: frozenset[int] = frozenset(),
+                      batch: int = 500) -> Iterator[Document]:
+    """The Documents of requests start..stop-1, in order, a batch at a time. Those in `cached`
+    (requests whose rows the render cache had, and whose files were linked from the previous
+    snapshot) come without their documents: request_doc and calls_doc are None, their calls are
+    not read."""
     for lo in range(start, stop, batch):
         hi = min(lo + batch, stop)
-        docs = _documents(con, lo, hi, frozenset(n for n in linked if lo <= n < hi), current)
+        docs = _documents(con, lo, hi, frozenset(n for n in cached if lo <= n < hi))
         yield from (docs[n] for n in range(lo, hi))
 
 
-def linked_calls(con: duckdb.DuckDBPyConnection, start: int, stop: int,
-                 current: str) -> dict[int, tuple[list[int], list[bool]]]:
-    """request n -> (each call's n in the calls list, whether it has no usage_id), in the order
-    of its calls table, for requests start..stop-1 whose own files the previous snapshot has
-    (request_files.since is not this snapshot): their calls' rows are read back from their
-    linked pages (render.py), and these say where each goes."""
+def call_ns(con: duckdb.DuckDBPyConnection, start: int, stop: int, requests: Iterable[int]) -> dict[int, list[int]]:
+    """request n -> each of its calls' n in the calls list, in the order of its calls table, for
+    those of requests start..stop-1 in `requests` (not empty): of requests linked from the
+    previous snapshot, these say where their call rows from the render cache go."""
     rows = con.execute("""
-        SELECT request_n, list(n ORDER BY created_at, id), list(no_usage_id ORDER BY created_at, id)
-        FROM api_calls WHERE request_n >= $lo AND request_n < $hi AND request_n IN (
-            SELECT n FROM request_files WHERE n >= $lo AND n < $hi AND since <> $current)
-        GROUP BY request_n""", {"lo": start, "hi": stop, "current": current}).fetchall()
-    return {n: (ns, no_usage_id) for n, ns, no_usage_id in rows}
+        SELECT request_n, list(n ORDER BY created_at, id) FROM api_calls
+        WHERE request_n >= $lo AND request_n < $hi
+          AND list_contains(string_split($requests, ',')::BIGINT[], request_n)
+        GROUP BY request_n""", {"lo": start, "hi": stop, "requests": _ints(requests)}).fetchall()
+    return dict(rows)
 
 
-def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int, current: str) -> list[tuple[int, str]]:
-    """(n, id) of requests start..stop-1 whose own files the previous snapshot has as they would
-    be rendered now (request_files.since is not this snapshot)."""
-    return con.execute("SELECT n, id FROM request_files WHERE n >= ? AND n < ? AND since <> ? ORDER BY n",
+def _ints(ns: Iterable[int]) -> str:
+    """Some n as one text parameter, which SQL splits: DuckDB's Python client takes 82 ms to pass a
+    list of 1,000 numbers, and 0.7 ms to pass and split this text."""
+    return ",".join(str(int(n)) for n in ns)
+
+
+def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int,
+                    current: str) -> list[tuple[int, str, str]]:
+    """(n, id, file key) of requests start..stop-1 whose own files the previous snapshot has as
+    they would be rendered now (request_files.since is not this snapshot)."""
+    return con.execute("SELECT n, id, file_key FROM request_files WHERE n >= ? AND n < ? AND since <> ? ORDER BY n",
                        [start, stop, current]).fetchall()
 
 

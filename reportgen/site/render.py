@@ -76,6 +76,7 @@ class RenderSettings:
     title: str
     notes: str | None = None  # operator's Markdown for the index page
     previous_root: str | None = None  # the previous snapshot's folder, to link unchanged files from
+    cache: str | None = None  # the render cache: the previous build's rows to copy, where this build's go
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Worker:
         self.row_macro = self.env.get_template("_request_row.html").module.request_row
         self.calls_template = self.env.get_template("_calls_table.html")
         call_row_module = self.env.get_template("_call_row.html").module
-        self.call_row_macro, self.request_cell_macro = call_row_module.call_row, call_row_module.request_cell
+        self.call_row_macro = call_row_module.call_row
         self.call_markers = tuple(Markup(m) for m in (fragments.PRICE, fragments.EXPECTED, fragments.ROOT,
                                                      fragments.CELL, fragments.END))
         self.search_template = self.env.get_template("_search_source.html")
@@ -147,7 +148,9 @@ class Worker:
     @property
     def store(self) -> FragmentStore:
         if self._store is None:
-            self._store = FragmentStore(Path(self.settings.root))
+            cache = self.settings.cache
+            self._store = FragmentStore(Path(self.settings.root),
+                                        Path(cache) if cache and self.settings.previous_root else None)
         return self._store
 
     def close(self) -> None:
@@ -166,19 +169,6 @@ class Worker:
         """A call's row of the calls tables, to be pasted (see fragments.py)."""
         return fragments.CallRow(str(self.call_row_macro(call, *self.call_markers)), call["price"],
                                  call["expected_price"])
-
-    def linked_call_rows(self, request_id: str, calls_table: str,
-                         calls: tuple[list[int], list[bool]] | None) -> list[tuple[int, fragments.CallRow]]:
-        """(n in the calls list, row) of the calls of a request linked from the previous
-        snapshot, read back from the calls table its page shows (fragments.calls_list_rows);
-        none when they cannot be, and the calls list task renders them."""
-        if calls is None:  # it has no calls
-            return []
-        ns, no_usage_id = calls
-        cells = {flag: str(self.request_cell_macro(request_id, flag, Markup(fragments.ROOT)))
-                 for flag in set(no_usage_id)}
-        rows = fragments.calls_list_rows(calls_table, [cells[flag] for flag in no_usage_id])
-        return list(zip(ns, rows)) if rows is not None else []
 
     def request_row(self, request: dict[str, Any]) -> fragments.Row:
         """A request's row of the lists, to be pasted (see fragments.py)."""
@@ -235,8 +225,8 @@ class Worker:
 
     def _calls(self, start: int, stop: int) -> list[fragments.CallRow]:
         """The rows of calls start..stop-1 of the calls list: as the requests tasks stored them,
-        and rendered here for those they did not (calls of a request linked from the previous
-        snapshot whose page's table could not be read back)."""
+        and rendered here for those they did not (calls of a request whose row came from the
+        render cache without them)."""
         stored = self.store.calls_between(start, stop)
         if len(stored) < stop - start:
             for n, call in enumerate(pages.call_rows(self.con, start, stop), start):
@@ -296,36 +286,34 @@ class Worker:
     def _requests(self, writer: SiteWriter, task: Task) -> None:
         """A run of requests in list order: each one's own files (unless linked from the previous
         snapshot), the requests list pages they fill, and their rows for the user pages and their
-        calls' rows for the calls list."""
-        linked = frozenset(self._link_unchanged(writer, task)) if self.settings.previous_root else frozenset()
-        linked_calls = pages.linked_calls(self.con, task.start, task.stop, self.meta["snapshot_id"]) if linked else {}
-        documents = enumerate(pages.request_documents(self.con, task.start, task.stop, linked,
-                                                      self.meta["snapshot_id"]), task.start)
+        calls' rows for the calls list (copied from the render cache for a linked request)."""
+        linked = self._link_unchanged(writer, task) if self.settings.previous_root else {}
+        cached = self.store.copy_cached(list(linked.items()), [
+            (call_n, linked[n], pos) for n, call_ns in pages.call_ns(self.con, task.start, task.stop, linked).items()
+            for pos, call_n in enumerate(call_ns)]) if linked else {}
+        documents = enumerate(pages.request_documents(self.con, task.start, task.stop, frozenset(cached)),
+                              task.start)
         for page in task.pages:
-            ns, items, requests, rows, calls = [], [], [], [], []
+            ns, items, requests, rows, put, calls = [], [], [], [], [], []
             for n, doc in islice(documents, page.stop - page.start):
-                # read one at a time: a task's thousand linked pages (6.7 KB each in the demo) are not held at once
-                shown = fragments.from_request_page(writer.read(urls.request(doc.id))) if n in linked else None
-                if shown:  # its linked page holds them, as rendered from the same data and templates
-                    # and its row needs no more than its list item (a third of the document's text
-                    # to parse: its calls are in the fragment)
-                    request = pages.parse_item(doc.item)
-                    request["comparison_html"], request["calls_html"] = shown
-                    calls += self.linked_call_rows(doc.id, shown[1], linked_calls.get(n))
+                if n in cached:  # its rows are in the store already, and its row needs no more than its
+                    # list item (a third of the document's text to parse)
+                    request, row = pages.parse_item(doc.item), cached[n]
                 else:
-                    if doc.request_doc is None:  # linked, but its page lacks the markers: read it whole
-                        doc = next(pages.request_documents(self.con, n, n + 1))
                     request = request_view(doc.parsed())
                     call_rows = [self.call_row(call) for call in request["calls"]]
                     self.with_fragments(request, call_rows)
-                    calls += zip(doc.call_ns, call_rows)
+                    row = self.request_row(request)
+                    put.append((n, doc.file_key, row))
+                    calls += ((call_n, doc.file_key, pos, call_row)
+                              for pos, (call_n, call_row) in enumerate(zip(doc.call_ns, call_rows)))
                 if n not in linked:
                     self._request_files(writer, doc, request)
                 ns.append(n)
                 items.append(doc.item)
                 requests.append(request)
-                rows.append(self.request_row(request))
-            self.store.put(zip(ns, rows), calls)
+                rows.append(row)
+            self.store.put(put, calls)
             self._list_page(writer, "requests", page, items, fragments.page_rows(rows, urls.requests_page(page.number)))
             self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
                                f"Requests, page {page.number}", (
@@ -339,20 +327,21 @@ class Worker:
         self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
         self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
 
-    def _link_unchanged(self, writer: SiteWriter, task: Task) -> Iterable[int]:
-        """Hard-link the own files of requests unchanged since the previous snapshot; yields the
-        n of each request so linked (one whose files are not all there is rendered instead)."""
-        previous = self.settings.previous_root
-        for n, request_id in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
+    def _link_unchanged(self, writer: SiteWriter, task: Task) -> dict[int, str]:
+        """Hard-link the own files of requests unchanged since the previous snapshot; n -> file
+        key of each request so linked (one whose files are not all there is rendered instead)."""
+        previous, linked = self.settings.previous_root, {}
+        for n, request_id, key in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
             done = []
             for relative in request_files(request_id):
                 if not writer.link(relative, previous):
-                    for linked in done:
-                        writer.unlink(linked)
+                    for file in done:
+                        writer.unlink(file)
                     break
                 done.append(relative)
             else:
-                yield n
+                linked[n] = key
+        return linked
 
     def _users(self, writer: SiteWriter, task: Task) -> None:
         size = self.settings.page_size
@@ -490,10 +479,13 @@ def die_with_parent(parent: int) -> None:
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
                 progress: Callable[[int], Callable[[int], Any]] | None = None,
-                notes: str | None = None, previous_root: Path | None = None) -> RenderStats:
+                notes: str | None = None, previous_root: Path | None = None,
+                cache: Path | None = None) -> RenderStats:
     """Write the whole site for the snapshot at `db_path` into `root`, and its manifest (the
-    sha256 of every file written). `progress(task count)` returns a callback advanced per task."""
-    settings = _settings(config, db_path, root, notes, previous_root)
+    sha256 of every file written). `progress(task count)` returns a callback advanced per task.
+    With a `cache` (a file the build keeps beside its snapshots), the rows of requests linked
+    from `previous_root` are copied from it, and this render's rows replace it (fragments.py)."""
+    settings = _settings(config, db_path, root, notes, previous_root, cache)
     tasks, bundles = plan(settings)
     on_progress = progress(len(tasks)) if progress else None
     peak, linked = 0.0, 0
@@ -514,6 +506,8 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
         index = search.index_site(root, bundles, workers)  # of the pages just written
         manifest.append(index.manifest)
         written += index.files
+        if cache is not None:
+            fragments.keep_as_cache(root, cache)
     finally:
         manifest.close()
         linked_list.close()
@@ -545,9 +539,9 @@ class _Manifest:
 
 
 def _settings(config: Config, db_path: Path, root: Path, notes: str | None,
-              previous_root: Path | None = None) -> RenderSettings:
+              previous_root: Path | None = None, cache: Path | None = None) -> RenderSettings:
     return RenderSettings(str(db_path), str(root), config.page_size, config.timezone, config.title, notes,
-                          str(previous_root) if previous_root else None)
+                          str(previous_root) if previous_root else None, str(cache) if cache else None)
 
 
 def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[TaskResult]:

@@ -4,8 +4,6 @@
 -- `flags` marks, in words for the request page, a call that does not look like its request's:
 --   other_user        made for another user than its request's (a call without a user is not)
 --   far_from_request  more than an hour before or after its request
--- `no_usage_id`: the call names no usage row (its request is 'call:' || its id), which its row in
--- the calls list says; read by render.py for the calls of requests linked from the previous snapshot
 CREATE OR REPLACE TABLE api_calls AS
 SELECT
     row_number() OVER (ORDER BY c.created_at DESC, c.id) - 1 AS n,
@@ -14,7 +12,6 @@ SELECT
         CASE WHEN c.user_id <> q.user_id THEN 'other_user' END,
         CASE WHEN abs(epoch(c.created_at) - epoch(q.created_at)) > 3600 THEN 'far_from_request' END
     ], flag -> flag IS NOT NULL) AS flags,
-    c.usage_id IS NULL AS no_usage_id,
     to_json({
         'id': c.id, 'usage_id': c.usage_id, 'created_at': iso(c.created_at), 'user_id': c.user_id,
         'model': c.model, 'input_tokens': c.input_tokens, 'output_tokens': c.output_tokens,
