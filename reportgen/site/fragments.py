@@ -162,7 +162,10 @@ class FragmentStore:
             self.con.execute("INSERT OR IGNORE INTO calls SELECT w.n, c.html, c.price, c.expected, c.key, c.pos "
                              "FROM wanted_calls w JOIN cache.calls c ON c.key = w.key AND c.pos = w.pos "
                              "WHERE w.key IN (SELECT key FROM cache.rows)")
-            found = self.con.execute("SELECT r.n, r.html, r.price FROM rows r JOIN wanted w ON w.n = r.n").fetchall()
+            # CROSS JOIN keeps this order of the loops: the wanted rows looked up in the store by n, not
+            # the whole store (hundreds of MB at 100k requests) scanned for them
+            found = self.con.execute("SELECT r.n, r.html, r.price FROM wanted w CROSS JOIN rows r "
+                                     "ON r.n = w.n").fetchall()
         return {n: Row(html, _decimal(price)) for n, html, price in found}
 
     def get(self, ns: list[int]) -> dict[int, Row]:
