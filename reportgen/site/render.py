@@ -288,16 +288,13 @@ class Worker:
         snapshot), the requests list pages they fill, and their rows for the user pages and their
         calls' rows for the calls list (copied from the render cache for a linked request)."""
         linked = self._link_unchanged(writer, task) if self.settings.previous_root else {}
-        cached = self.store.copy_cached(list(linked.items()), [
-            (call_n, linked[n], pos) for n, call_ns in pages.call_ns(self.con, task.start, task.stop, linked).items()
-            for pos, call_n in enumerate(call_ns)]) if linked else {}
+        cached = self._copy_cached(task, linked) if linked else {}
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop, frozenset(cached)),
                               task.start)
         for page in task.pages:
             ns, items, requests, rows, put, calls = [], [], [], [], [], []
             for n, doc in islice(documents, page.stop - page.start):
-                if n in cached:  # its rows are in the store already, and its row needs no more than its
-                    # list item (a third of the document's text to parse)
+                if n in cached:  # its rows are in the store already; its list item gives the search index's line
                     request, row = pages.parse_item(doc.item), cached[n]
                 else:
                     request = request_view(doc.parsed())
@@ -319,6 +316,14 @@ class Worker:
                                f"Requests, page {page.number}", (
                 f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}"
                 for r in requests))
+
+    def _copy_cached(self, task: Task, linked: dict[int, str]) -> dict[int, fragments.Row]:
+        """Copy the rows of the `linked` requests (n -> file key) and of their calls from the
+        render cache into the store; n -> row of those it had."""
+        calls = [(call_n, linked[n], pos)
+                 for n, call_ns in pages.call_ns(self.con, task.start, task.stop, linked).items()
+                 for pos, call_n in enumerate(call_ns)]
+        return self.store.copy_cached(list(linked.items()), calls)
 
     def _request_files(self, writer: SiteWriter, doc: pages.Document, request: dict[str, Any]) -> None:
         writer.write(urls.api_request(doc.id), doc.request_doc)

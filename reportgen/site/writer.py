@@ -95,11 +95,6 @@ class SiteWriter:
         # hashed while in memory: re-reading a million files for the manifest doubled the build
         self.manifest.append(f"{hashlib.sha256(data).hexdigest()}  {relative}\n")
 
-    def read(self, relative: str) -> str:
-        """The text of a file this writer wrote or linked."""
-        with open(self._base + relative, encoding="utf-8") as f:
-            return f.read()
-
     def link(self, relative: str, source_root: Path | str) -> bool:
         """Hard-link `relative` (and its .gz twin, if write() would have made one) from another snapshot's
         folder instead of writing it, as rsync --link-dest does. False, with nothing linked,
