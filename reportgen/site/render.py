@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import jinja2
 from markupsafe import Markup
 
 from .. import __version__
@@ -145,9 +144,6 @@ class Worker:
         self.search_template = self.env.get_template("_search_source.html")
         self._store: FragmentStore | None = None
         self._chrome: dict[tuple[str, str | None, str | None], dict[str, str]] = {}
-        # page template by name: Jinja's get_template takes a lock and reorders its LRU cache on every
-        # call, 8 % of writing a request's own two pages
-        self._templates: dict[str, jinja2.Template] = {}
 
     @property
     def store(self) -> FragmentStore:
@@ -183,10 +179,7 @@ class Worker:
         """Render one page from its context (`fields` are the page type's own)."""
         context = page(title=self.settings.title, meta=self.meta, path=path,
                        chrome=self.chrome(path, fields.get("since")), **fields)
-        template = self._templates.get(page.template)
-        if template is None:
-            template = self._templates[page.template] = self.env.get_template(page.template)
-        writer.write(path, template.render(context.variables()))
+        writer.write(path, self.env.get_template(page.template).render(context.variables()))
 
     def search_source(self, bundle: str, path: str, title: str, lines: Iterable[str]) -> None:
         """What the search index's `bundle` holds of the page at `path` (see search.py)."""

@@ -139,6 +139,10 @@ class _Environment(jinja2.Environment):
     context_class = _Context
     html_output = staticmethod(html_output)
 
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._loaded: dict[tuple[str, str | None], jinja2.Template] = {}
+
     def getattr(self, obj, attribute):
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
             try:
@@ -146,6 +150,19 @@ class _Environment(jinja2.Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def get_template(self, name, parent=None, globals=None):
+        """Templates by name, kept here: they never change while a build runs (_loader), and
+        Jinja's own cache takes a lock and reorders its LRU list on every look-up, which every
+        page pays for its own template and each one it extends or imports (8 us a look-up in a
+        render: 0.35 s of a 10k one)."""
+        if globals is not None or not isinstance(name, str):
+            return super().get_template(name, parent, globals)
+        key = (name, parent)
+        template = self._loaded.get(key)
+        if template is None:
+            template = self._loaded[key] = super().get_template(name, parent)
+        return template
 
     def make_globals(self, d):
         """A plain dict, not Jinja's ChainMap: every render copies the globals into its context,
