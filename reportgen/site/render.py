@@ -137,8 +137,7 @@ class Worker:
         self.comparison_template = self.env.get_template("_comparison.html")
         self.row_macro = self.env.get_template("_request_row.html").module.request_row
         self.calls_template = self.env.get_template("_calls_table.html")
-        call_row_module = self.env.get_template("_call_row.html").module
-        self.call_row_macro = call_row_module.call_row
+        self.call_row_macro = self.env.get_template("_call_row.html").module.call_row
         self.call_markers = tuple(Markup(m) for m in (fragments.PRICE, fragments.EXPECTED, fragments.ROOT,
                                                      fragments.CELL, fragments.END))
         self.search_template = self.env.get_template("_search_source.html")
