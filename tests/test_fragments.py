@@ -17,7 +17,7 @@ def _put_and_read(root, first: int, barrier) -> dict:
     barrier.wait()  # both processes open and write at the same moment, as two render workers do
     store = FragmentStore(root)
     try:
-        store.put([(n, f"k{n}", _row(n)) for n in range(first, first + 500)])
+        store.put([(n, f"k{n}", [], _row(n)) for n in range(first, first + 500)])
         return store.get(list(range(first, first + 500)))
     finally:
         store.close()
@@ -78,7 +78,7 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
     FragmentStore.create(tmp_path)
     store = FragmentStore(tmp_path)
     try:
-        store.put([(0, "k0", _row(0))], [(n, "k0", pos, _call(f"0.{n}", None if n == 3 else "1"))
+        store.put([(0, "k0", [1, 2, 3, 7], _row(0))], [(n, "k0", pos, _call(f"0.{n}", None if n == 3 else "1"))
                                         for pos, n in enumerate((1, 2, 3, 7))])
         found = store.calls_between(2, 7)
         assert found == {2: _call("0.2", "1"), 3: _call("0.3", None)}  # exact amounts, None kept
@@ -87,10 +87,11 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
         store.close()
 
 
-def test_a_kept_store_gives_its_rows_by_key_to_the_next_render(tmp_path):
-    """The render cache (keep_as_cache, copy_cached): rows and call rows come back by their
-    request's key under the new build's n; a key it lacks gives nothing, and neither do the
-    calls of a request whose row it lacks (that request is rendered whole)."""
+def test_a_kept_store_gives_its_rows_to_the_next_render(tmp_path):
+    """The render cache (keep_as_cache, copy_cached): rows and call rows come back from their
+    n in the previous build, under the new build's n, when they carry the request's key; a row
+    it lacks, or holds for another key, gives nothing, and neither do its calls (that request
+    is rendered whole)."""
     from reportgen.site.fragments import keep_as_cache
 
     first, second, cache = tmp_path / "first", tmp_path / "second", tmp_path / "cache.sqlite"
@@ -98,16 +99,17 @@ def test_a_kept_store_gives_its_rows_by_key_to_the_next_render(tmp_path):
         root.mkdir()
         FragmentStore.create(root)
     store = FragmentStore(first)
-    store.put([(0, "a", _row(0)), (1, "b", _row(1))],
-              [(0, "a", 0, _call("0.1", "1")), (1, "a", 1, _call("0.2", None)), (2, "b", 0, _call("0.3", "1"))])
+    store.put([(0, "a", [0, 2], _row(0)), (1, "b", [1], _row(1))],
+              [(0, "a", 0, _call("0.1", "1")), (2, "a", 1, _call("0.2", None)), (1, "b", 0, _call("0.3", "1"))])
     store.close()
     keep_as_cache(first, cache)
     assert cache.is_file() and not (first / ".fragments.sqlite").exists()
     store = FragmentStore(second, cache)
     try:
-        found = store.copy_cached([(10, "a"), (11, "gone")], [(20, "a", 1), (21, "a", 0), (22, "gone", 0)])
+        # r0 (was n 0) is now n 10, its calls 21 and 20; n 1 holds b's row, not "changed"'s; n 5 held nothing
+        found = store.copy_cached([(10, "a", 0, [21, 20]), (11, "changed", 1, [22]), (12, "gone", 5, [23])])
         assert found == {10: _row(0)}
-        assert store.calls_between(0, 100) == {20: _call("0.2", None), 21: _call("0.1", "1")}
+        assert store.calls_between(0, 100) == {21: _call("0.1", "1"), 20: _call("0.2", None)}
         assert store.get([10]) == {10: _row(0)}
     finally:
         store.close()

@@ -17,12 +17,15 @@ store of a few kilobytes a row, written 1,000 rows at a time and read back by ke
 does in microseconds a row and DuckDB's row-at-a-time inserts do not.
 
 Each row is stored with its request's file key (sql/changes/request_files.sql: its data, the
-templates, the tool's version and the settings its files depend on), and each call row with
-that key and its place among its request's calls. When the render is over the store becomes the
-render cache of the output folder (keep_as_cache), replacing the previous build's. The next
-build, for a request whose own files it links from the previous snapshot, copies its rows from
-there by that key (copy_cached) instead of rendering them again: made by the same templates
-from the same data, they are the same rows. A request the cache lacks is rendered; nothing is
+templates, the tool's version and the settings its files depend on) and the n of its calls' rows,
+and each call row with that key and its place among its request's calls. When the render is
+over the store becomes the render cache of the output folder (keep_as_cache), replacing the
+previous build's. The next build, for a request whose own files it links from the previous
+snapshot, copies its rows from there (copy_cached) instead of rendering them again: found by the
+request's n in that snapshot (request_files.prev_n), and taken only when they carry the file key
+the request has now. Made by the same templates from the same data, they are the same rows; a
+cache from another build than the previous snapshot's (one that failed after its render, or
+kept across a rollback) can only miss. A request the cache lacks is rendered; nothing is
 computed from the cache, and without one a build renders every row, as a first build does."""
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ class FragmentStore:
         if cache is not None and cache.is_file():
             try:  # read-only, and immutable: no build writes it while this one runs
                 self.con.execute("ATTACH DATABASE ? AS cache", (f"{cache.resolve().as_uri()}?mode=ro&immutable=1",))
-                self.con.execute("SELECT n, html, price, key FROM cache.rows LIMIT 0").fetchall()
+                self.con.execute("SELECT n, html, price, key, calls FROM cache.rows LIMIT 0").fetchall()
                 self.con.execute("SELECT html, price, expected, key, pos FROM cache.calls LIMIT 0").fetchall()
                 self.cached = True
             except sqlite3.DatabaseError as e:  # not a store of this version, damaged: rendered instead
@@ -123,8 +126,10 @@ class FragmentStore:
         con = sqlite3.connect(root / STORE)
         try:
             con.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
-            # the price as text: exact, as SQLite has no decimal type; key: the request's file key
-            con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, key TEXT)")
+            # the price as text: exact, as SQLite has no decimal type; key: the request's file key;
+            # calls: the n of its calls' rows, a JSON array in the order of its calls table
+            con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, key TEXT, "
+                        "calls TEXT)")
             # call rows by their n in the calls list, with their request's key and their place among its calls
             con.execute("CREATE TABLE calls (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, expected TEXT, "
                         "key TEXT, pos INTEGER)")
@@ -132,38 +137,37 @@ class FragmentStore:
         finally:
             con.close()
 
-    def put(self, rows: Iterable[tuple[int, str | None, Row]],
+    def put(self, rows: Iterable[tuple[int, str | None, list[int], Row]],
             calls: Iterable[tuple[int, str | None, int, CallRow]] = ()) -> None:
-        """(n, file key, row) of some requests, and (n in the calls list, their request's file
-        key, place among its calls, row) of their calls."""
+        """(n, file key, n of its calls in the calls list, row) of some requests, and (n in the
+        calls list, their request's file key, place among its calls, row) of their calls."""
         with self.con:
-            self.con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", (
-                (n, row.html, _text(row.price), key) for n, key, row in rows))
+            self.con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (
+                (n, row.html, _text(row.price), key, _json_ints(call_ns)) for n, key, call_ns, row in rows))
             self.con.executemany("INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?)", (
                 (n, row.html, _text(row.price), _text(row.expected_price), key, pos) for n, key, pos, row in calls))
 
-    def copy_cached(self, requests: list[tuple[int, str]], calls: list[tuple[int, str, int]]) -> dict[int, Row]:
-        """Copy from the cache the rows of `requests` ((n, file key)) and of their `calls` ((n
-        in the calls list, their request's file key, place among its calls)); returns n -> row
-        of the requests it had (a call it lacks is rendered by the calls list, see render.py)."""
+    def copy_cached(self, requests: list[tuple[int, str, int, list[int]]]) -> dict[int, Row]:
+        """Copy from the cache the rows of `requests` ((n, file key, n in the previous snapshot, n
+        of its calls in the calls list)) and of their calls; returns n -> row of the requests it
+        had (a call it lacks is rendered by the calls list, see render.py)."""
         if not self.cached or not requests:
             return {}
         with self.con:
-            self.con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (n INTEGER PRIMARY KEY, key TEXT)")
-            self.con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_calls (n INTEGER PRIMARY KEY, key TEXT, "
-                             "pos INTEGER)")
+            self.con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (n INTEGER PRIMARY KEY, key TEXT, "
+                             "prev_n INTEGER, calls TEXT)")
             self.con.execute("DELETE FROM wanted")
-            self.con.execute("DELETE FROM wanted_calls")
-            self.con.executemany("INSERT INTO wanted VALUES (?, ?)", requests)
-            self.con.executemany("INSERT INTO wanted_calls VALUES (?, ?, ?)", calls)
-            # OR IGNORE: a cache holding a key twice (two requests of one id) gives one row, not an error
-            self.con.execute("INSERT OR IGNORE INTO rows SELECT w.n, c.html, c.price, c.key FROM wanted w "
-                             "JOIN cache.rows c ON c.key = w.key")
-            self.con.execute("INSERT OR IGNORE INTO calls SELECT w.n, c.html, c.price, c.expected, c.key, c.pos "
-                             "FROM wanted_calls w JOIN cache.calls c ON c.key = w.key AND c.pos = w.pos "
-                             "WHERE w.key IN (SELECT key FROM cache.rows)")
-            # CROSS JOIN keeps this order of the loops: the wanted rows looked up in the store by n, not
-            # the whole store (hundreds of MB at 100k requests) scanned for them
+            self.con.executemany("INSERT INTO wanted VALUES (?, ?, ?, ?)", (
+                (n, key, prev_n, _json_ints(call_ns)) for n, key, prev_n, call_ns in requests))
+            # each a look-up by n (CROSS JOIN keeps the loops in this order: the cache, hundreds of
+            # MB at 100k requests, is never scanned), kept when the key is the request's now
+            self.con.execute("INSERT INTO rows SELECT w.n, c.html, c.price, c.key, w.calls FROM wanted w "
+                             "CROSS JOIN cache.rows c ON c.n = w.prev_n AND c.key = w.key")
+            # its calls: the i-th of the row's old n goes to the i-th of the new
+            self.con.execute("INSERT INTO calls SELECT new.value, cc.html, cc.price, cc.expected, cc.key, cc.pos "
+                             "FROM wanted w CROSS JOIN cache.rows c ON c.n = w.prev_n AND c.key = w.key "
+                             "CROSS JOIN json_each(c.calls) old CROSS JOIN json_each(w.calls) new ON new.key = old.key "
+                             "CROSS JOIN cache.calls cc ON cc.n = old.value AND cc.key = w.key AND cc.pos = old.key")
             found = self.con.execute("SELECT r.n, r.html, r.price FROM wanted w CROSS JOIN rows r "
                                      "ON r.n = w.n").fetchall()
         return {n: Row(html, _decimal(price)) for n, html, price in found}
@@ -196,18 +200,18 @@ def _decimal(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
+def _json_ints(ns: list[int]) -> str:
+    return f"[{','.join(map(str, ns))}]"
+
+
 def keep_as_cache(root: Path, cache: Path) -> None:
-    """Make the finished store at `root` the render cache at `cache`, replacing the one there:
-    indexed by file key for the next build's look-ups (copy_cached), in one file (no WAL beside
-    it), moved in whole or not at all. Indexed here, not as the rows are put: sorting the keys
-    once cost 0.1 s per 10k requests, keeping an index up in the workers made a full build 5 %
-    slower. A store that cannot be kept (a full disk) leaves the previous cache, whose rows are
-    as right as ever for the keys they have: the build goes on."""
+    """Make the finished store at `root` the render cache at `cache`, replacing the one there: in
+    one file (no WAL beside it), moved in whole or not at all. It needs no index: the next build
+    looks its rows up by n (copy_cached). A store that cannot be kept (a full disk) leaves the
+    previous cache, whose rows are as right as ever for the keys they have: the build goes on."""
     try:
         con = sqlite3.connect(root / STORE)
         try:
-            con.execute("CREATE INDEX rows_by_key ON rows (key)")
-            con.execute("CREATE INDEX calls_by_key ON calls (key, pos)")
             con.execute("PRAGMA journal_mode = DELETE")  # folds the WAL into the file
         finally:
             con.close()

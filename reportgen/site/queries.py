@@ -170,11 +170,11 @@ def _ints(ns: Iterable[int]) -> str:
 
 
 def shared_requests(con: duckdb.DuckDBPyConnection, start: int, stop: int,
-                    current: str) -> list[tuple[int, str, str]]:
-    """(n, id, file key) of requests start..stop-1 whose own files the previous snapshot has as
-    they would be rendered now (request_files.since is not this snapshot)."""
-    return con.execute("SELECT n, id, file_key FROM request_files WHERE n >= ? AND n < ? AND since <> ? ORDER BY n",
-                       [start, stop, current]).fetchall()
+                    current: str) -> list[tuple[int, str, str, int]]:
+    """(n, id, file key, n in the previous snapshot) of requests start..stop-1 whose own files the
+    previous snapshot has as they would be rendered now (request_files.since is not this snapshot)."""
+    return con.execute("SELECT n, id, file_key, prev_n FROM request_files WHERE n >= ? AND n < ? AND since <> ? "
+                       "ORDER BY n", [start, stop, current]).fetchall()
 
 
 def discrepancy_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -300,7 +300,7 @@ class Worker:
                     call_rows = [self.call_row(call) for call in request["calls"]]
                     self.with_fragments(request, call_rows)
                     row = self.request_row(request)
-                    put.append((n, doc.file_key, row))
+                    put.append((n, doc.file_key, doc.call_ns, row))
                     calls += ((call_n, doc.file_key, pos, call_row)
                               for pos, (call_n, call_row) in enumerate(zip(doc.call_ns, call_rows)))
                 if n not in linked:
@@ -316,13 +316,11 @@ class Worker:
                 f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}"
                 for r in requests))
 
-    def _copy_cached(self, task: Task, linked: dict[int, str]) -> dict[int, fragments.Row]:
-        """Copy the rows of the `linked` requests (n -> file key) and of their calls from the
-        render cache into the store; n -> row of those it had."""
-        calls = [(call_n, linked[n], pos)
-                 for n, call_ns in pages.call_ns(self.con, task.start, task.stop, linked).items()
-                 for pos, call_n in enumerate(call_ns)]
-        return self.store.copy_cached(list(linked.items()), calls)
+    def _copy_cached(self, task: Task, linked: dict[int, tuple[str, int]]) -> dict[int, fragments.Row]:
+        """Copy the rows of the `linked` requests (n -> file key, n in the previous snapshot) and
+        of their calls from the render cache into the store; n -> row of those it had."""
+        call_ns = pages.call_ns(self.con, task.start, task.stop, linked)
+        return self.store.copy_cached([(n, key, prev_n, call_ns.get(n, [])) for n, (key, prev_n) in linked.items()])
 
     def _request_files(self, writer: SiteWriter, doc: pages.Document, request: dict[str, Any]) -> None:
         writer.write(urls.api_request(doc.id), doc.request_doc)
@@ -331,11 +329,13 @@ class Worker:
         self.html(writer, contexts.RequestPage, urls.request(doc.id), request=request, since=since)
         self.html(writer, contexts.CallsByUsagePage, urls.calls_by_usage(doc.id), request=request, since=since)
 
-    def _link_unchanged(self, writer: SiteWriter, task: Task) -> dict[int, str]:
-        """Hard-link the own files of requests unchanged since the previous snapshot; n -> file
-        key of each request so linked (one whose files are not all there is rendered instead)."""
+    def _link_unchanged(self, writer: SiteWriter, task: Task) -> dict[int, tuple[str, int]]:
+        """Hard-link the own files of requests unchanged since the previous snapshot; n -> (file
+        key, n in the previous snapshot) of each request so linked (one whose files are not all
+        there is rendered instead)."""
         previous, linked = self.settings.previous_root, {}
-        for n, request_id, key in pages.shared_requests(self.con, task.start, task.stop, self.meta["snapshot_id"]):
+        for n, request_id, key, prev_n in pages.shared_requests(self.con, task.start, task.stop,
+                                                                  self.meta["snapshot_id"]):
             done = []
             for relative in request_files(request_id):
                 if not writer.link(relative, previous):
@@ -344,7 +344,7 @@ class Worker:
                     break
                 done.append(relative)
             else:
-                linked[n] = key
+                linked[n] = (key, prev_n)
         return linked
 
     def _users(self, writer: SiteWriter, task: Task) -> None:

@@ -49,8 +49,9 @@ def compare_in_build(db_path: Path, current_id: str, previous: Previous, render_
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'prev' AND table_name = ?",
                 [FILES]).fetchone()[0]
             con.execute("CREATE OR REPLACE TEMP VIEW prev_files AS " + (
-                f"SELECT id, file_key, since FROM prev.{FILES}" if has_files else
-                "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS file_key, NULL::VARCHAR AS since WHERE false"))
+                f"SELECT n, id, file_key, since FROM prev.{FILES}" if has_files else
+                "SELECT NULL::BIGINT AS n, NULL::VARCHAR AS id, NULL::VARCHAR AS file_key, NULL::VARCHAR AS since "
+                "WHERE false"))
             con.execute("SET VARIABLE render_key = ?", [render_key])
             con.execute((resources.files(__package__) / "changes" / "request_files.sql").read_text(encoding="utf-8"))
             shared = con.execute("SELECT count(*) FROM request_files WHERE since <> ?", [current_id]).fetchone()[0]
