@@ -138,7 +138,7 @@ def test_the_rows_of_linked_requests_come_from_the_render_cache(tmp_path):
     con.close()
 
 
-@pytest.mark.parametrize("damage", ["missing", "not a database", "another schema", "no call rows"])
+@pytest.mark.parametrize("damage", ["missing", "not a database", "another schema", "no call rows", "bad row"])
 def test_without_a_usable_render_cache_rows_are_rendered(tmp_path, damage):
     """The render cache only saves work: missing, damaged or lacking the rows of a request's
     calls, the build renders what it cannot copy, and its site equals a full build's."""
@@ -156,6 +156,8 @@ def test_without_a_usable_render_cache_rows_are_rendered(tmp_path, damage):
         with con:
             if damage == "another schema":  # the version before kept no calls' n in its rows
                 con.execute("ALTER TABLE rows DROP COLUMN calls")
+            elif damage == "bad row":  # its calls' n unreadable: that task's copy fails, and it renders
+                con.execute("UPDATE rows SET calls = 'not json' WHERE n = 20")
             else:
                 con.execute("DELETE FROM calls WHERE instr(CAST(html AS BLOB), CAST('<code>c9</code>' AS BLOB))")
         con.close()

@@ -153,6 +153,14 @@ class FragmentStore:
         had (a call it lacks is rendered by the calls list, see render.py)."""
         if not self.cached or not requests:
             return {}
+        try:
+            return self._copy(requests)
+        except sqlite3.DatabaseError as e:  # rolled back; a store that fails (a full disk) fails in put() too
+            log.debug("render cache not used from here on: %s", e)
+            self.cached = False
+            return {}
+
+    def _copy(self, requests: list[tuple[int, str, int, list[int]]]) -> dict[int, Row]:
         with self.con:
             self.con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (n INTEGER PRIMARY KEY, key TEXT, "
                              "prev_n INTEGER, calls TEXT)")
