@@ -78,8 +78,8 @@ def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):
     FragmentStore.create(tmp_path)
     store = FragmentStore(tmp_path)
     try:
-        store.put([(0, "k0", [1, 2, 3, 7], _row(0))], [(n, "k0", pos, _call(f"0.{n}", None if n == 3 else "1"))
-                                        for pos, n in enumerate((1, 2, 3, 7))])
+        store.put([(0, "k0", [1, 2, 3, 7], _row(0))], [(n, _call(f"0.{n}", None if n == 3 else "1"))
+                                                       for n in (1, 2, 3, 7)])
         found = store.calls_between(2, 7)
         assert found == {2: _call("0.2", "1"), 3: _call("0.3", None)}  # exact amounts, None kept
         assert store.calls_between(8, 20) == {}
@@ -100,7 +100,7 @@ def test_a_kept_store_gives_its_rows_to_the_next_render(tmp_path):
         FragmentStore.create(root)
     store = FragmentStore(first)
     store.put([(0, "a", [0, 2], _row(0)), (1, "b", [1], _row(1))],
-              [(0, "a", 0, _call("0.1", "1")), (2, "a", 1, _call("0.2", None)), (1, "b", 0, _call("0.3", "1"))])
+              [(0, _call("0.1", "1")), (2, _call("0.2", None)), (1, _call("0.3", "1"))])
     store.close()
     keep_as_cache(first, cache)
     assert cache.is_file() and not (first / ".fragments.sqlite").exists()

@@ -17,8 +17,8 @@ store of a few kilobytes a row, written 1,000 rows at a time and read back by ke
 does in microseconds a row and DuckDB's row-at-a-time inserts do not.
 
 Each row is stored with its request's file key (sql/changes/request_files.sql: its data, the
-templates, the tool's version and the settings its files depend on) and the n of its calls' rows,
-and each call row with that key and its place among its request's calls. When the render is
+templates, the tool's version and the settings its files depend on) and the n of its calls' rows
+(whose own key it is: each call n belongs to one request of the build). When the render is
 over the store becomes the render cache of the output folder (keep_as_cache), replacing the
 previous build's. The next build, for a request whose own files it links from the previous
 snapshot, copies its rows from there (copy_cached) instead of rendering them again: found by the
@@ -114,7 +114,7 @@ class FragmentStore:
             try:  # read-only, and immutable: no build writes it while this one runs
                 self.con.execute("ATTACH DATABASE ? AS cache", (f"{cache.resolve().as_uri()}?mode=ro&immutable=1",))
                 self.con.execute("SELECT n, html, price, key, calls FROM cache.rows LIMIT 0").fetchall()
-                self.con.execute("SELECT html, price, expected, key, pos FROM cache.calls LIMIT 0").fetchall()
+                self.con.execute("SELECT n, html, price, expected FROM cache.calls LIMIT 0").fetchall()
                 self.cached = True
             except sqlite3.DatabaseError as e:  # not a store of this version, damaged: rendered instead
                 log.debug("render cache %s not used: %s", cache, e)
@@ -130,22 +130,21 @@ class FragmentStore:
             # calls: the n of its calls' rows, a JSON array in the order of its calls table
             con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, key TEXT, "
                         "calls TEXT)")
-            # call rows by their n in the calls list, with their request's key and their place among its calls
-            con.execute("CREATE TABLE calls (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, expected TEXT, "
-                        "key TEXT, pos INTEGER)")
+            # call rows by their n in the calls list (their request's row lists them)
+            con.execute("CREATE TABLE calls (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, expected TEXT)")
             con.commit()
         finally:
             con.close()
 
     def put(self, rows: Iterable[tuple[int, str | None, list[int], Row]],
-            calls: Iterable[tuple[int, str | None, int, CallRow]] = ()) -> None:
+            calls: Iterable[tuple[int, CallRow]] = ()) -> None:
         """(n, file key, n of its calls in the calls list, row) of some requests, and (n in the
-        calls list, their request's file key, place among its calls, row) of their calls."""
+        calls list, row) of their calls."""
         with self.con:
             self.con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (
                 (n, row.html, _text(row.price), key, _json_ints(call_ns)) for n, key, call_ns, row in rows))
-            self.con.executemany("INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?)", (
-                (n, row.html, _text(row.price), _text(row.expected_price), key, pos) for n, key, pos, row in calls))
+            self.con.executemany("INSERT INTO calls VALUES (?, ?, ?, ?)", (
+                (n, row.html, _text(row.price), _text(row.expected_price)) for n, row in calls))
 
     def copy_cached(self, requests: list[tuple[int, str, int, list[int]]]) -> dict[int, Row]:
         """Copy from the cache the rows of `requests` ((n, file key, n in the previous snapshot, n
@@ -172,10 +171,10 @@ class FragmentStore:
             self.con.execute("INSERT INTO rows SELECT w.n, c.html, c.price, c.key, w.calls FROM wanted w "
                              "CROSS JOIN cache.rows c ON c.n = w.prev_n AND c.key = w.key")
             # its calls: the i-th of the row's old n goes to the i-th of the new
-            self.con.execute("INSERT INTO calls SELECT new.value, cc.html, cc.price, cc.expected, cc.key, cc.pos "
+            self.con.execute("INSERT INTO calls SELECT new.value, cc.html, cc.price, cc.expected "
                              "FROM wanted w CROSS JOIN cache.rows c ON c.n = w.prev_n AND c.key = w.key "
                              "CROSS JOIN json_each(c.calls) old CROSS JOIN json_each(w.calls) new ON new.key = old.key "
-                             "CROSS JOIN cache.calls cc ON cc.n = old.value AND cc.key = w.key AND cc.pos = old.key")
+                             "CROSS JOIN cache.calls cc ON cc.n = old.value")
             found = self.con.execute("SELECT r.n, r.html, r.price FROM wanted w CROSS JOIN rows r "
                                      "ON r.n = w.n").fetchall()
         return {n: Row(html, _decimal(price)) for n, html, price in found}

@@ -301,8 +301,7 @@ class Worker:
                     self.with_fragments(request, call_rows)
                     row = self.request_row(request)
                     put.append((n, doc.file_key, doc.call_ns, row))
-                    calls += ((call_n, doc.file_key, pos, call_row)
-                              for pos, (call_n, call_row) in enumerate(zip(doc.call_ns, call_rows)))
+                    calls += zip(doc.call_ns, call_rows)
                 if n not in linked:
                     self._request_files(writer, doc, request)
                 ns.append(n)
