@@ -126,8 +126,8 @@ def _build_into(config: Config, source, staging: Path, snapshot_id: str, now: da
              "render process %.0f MB", files, stats.tasks, time.perf_counter() - started, stats.linked,
              stats.worker_rss_mb)
     if stats.search:
-        log.info("search index (Pagefind): %d files, %.1f MB in %.1f s", stats.search.files,
-                 stats.search.bytes / 2**20, stats.search.seconds)
+        log.info("search index (Pagefind): %d files, %.1f MB in %.1f s, %.1f s of it after the pages",
+                 stats.search.files, stats.search.bytes / 2**20, stats.search.seconds, stats.search.waited)
     manifest.add_file(staging, SNAPSHOT_DB)
     manifest.check_complete(staging)
     stop_here("before-rename")

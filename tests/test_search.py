@@ -6,10 +6,13 @@ is test_browser.py's."""
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
+from helpers import call_row, usage_row, write_sqlite
 
-from reportgen.site import search
+from reportgen.pipeline import build
+from reportgen.site import render, search
 from reportgen.site.writer import OutputError
 
 
@@ -68,3 +71,54 @@ def test_bundles_indexed_two_at_a_time_each_get_their_own_pages_and_a_failure_na
         search.write_source(root, f"requests-{n}", "requests/page-1.html", source("p", "Request r"))
     with pytest.raises(OutputError, match=r"\(requests-9\)"):
         search.index_site(tmp_path / "site", ["requests-7", "requests-9", "requests-8"], processes=2)
+
+
+def test_a_bundle_is_indexed_once_its_pages_are_written_while_the_rest_renders(tmp_path, config_for, monkeypatch):
+    """The requests bundles go to Pagefind as the requests tasks (phase 1) end, before any user page
+    renders (phase 2); the users bundles, which the user pages write, after the last of those."""
+    events = []
+    start, users = search.Indexer.start, render.Worker._users
+
+    def recorded_start(self, names):
+        names = list(names)
+        events.extend(("index", name) for name in names if ("index", name) not in events)
+        start(self, names)
+
+    def recorded_users(self, writer, task):
+        events.append(("users", task.start))
+        users(self, writer, task)
+
+    monkeypatch.setattr(search.Indexer, "start", recorded_start)
+    monkeypatch.setattr(render.Worker, "_users", recorded_users)
+    monkeypatch.setattr(search, "PAGES_PER_BUNDLE", 2)
+    usage = [usage_row(f"r{i}", user_id=f"u{i % 2}", created_at=f"2026-10-01T10:{i:02d}:00Z") for i in range(5)]
+    db = write_sqlite(tmp_path / "source.db", usage, [call_row("c1", "r1")])
+    site = build(config_for(f"sqlite://{db}", page_size=1), workers=1).path
+    kinds = [kind for kind, _ in events]
+    assert events[:3] == [("index", "requests-0"), ("index", "requests-1"), ("index", "requests-2")]
+    assert kinds.index("users") == 3 and events[-1] == ("index", search.MAIN_BUNDLE) and kinds.count("index") == 4
+    for bundle in ("requests-0", "requests-2", search.MAIN_BUNDLE):
+        assert (site / search.bundle_path(bundle) / "pagefind.js").is_file()
+    assert not (site / search.SOURCE).exists()
+
+
+def test_closing_the_indexer_drops_runs_not_started_and_removes_the_sources(tmp_path, monkeypatch):
+    """A render that fails mid-way closes its indexer: the run under way is waited for, a bundle
+    still queued is never indexed, and no source page is left in the staging folder."""
+    root = tmp_path / "site"
+    for n in range(3):
+        search.write_source(root, f"requests-{n}", "requests/page-1.html", source("p", f"Request r{n}"))
+    running, index_bundle = threading.Event(), search._index_bundle
+
+    def index_and_tell(root, bundle):
+        running.set()
+        index_bundle(root, bundle)
+
+    monkeypatch.setattr(search, "_index_bundle", index_and_tell)
+    indexer = search.Indexer(root, processes=1)
+    indexer.start(["requests-0", "requests-1", "requests-2"])
+    assert running.wait(10)
+    indexer.close()
+    assert (root / search.bundle_path("requests-0") / "pagefind.js").is_file()  # it was running: waited for
+    assert not (root / search.bundle_path("requests-2")).exists()
+    assert not (root / search.SOURCE).exists()

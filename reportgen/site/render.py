@@ -103,7 +103,7 @@ class RenderStats:
     tasks: int
     worker_rss_mb: float  # the largest resident size a render process reached
     linked: int = 0  # of files, how many were hard-linked from the previous snapshot
-    search: search.SearchIndex | None = None  # the search index written after the pages
+    search: search.SearchIndex | None = None  # the search index, written while and after the pages render
 
 
 def peak_rss_mb() -> float:
@@ -410,8 +410,10 @@ def site_bundles(con: duckdb.DuckDBPyConnection, page_size: int) -> list[str]:
     return search.bundles(len(pages.list_pages(con, "requests", page_size)), pages.list_total(con, "users"))
 
 
-def plan(settings: RenderSettings) -> tuple[list[Task], list[str]]:
-    """The render's tasks, and the search index's bundles."""
+def plan(settings: RenderSettings) -> tuple[list[Task], dict[int, list[str]]]:
+    """The render's tasks, and the search index's bundles by the phase after which their source
+    pages are all written: the requests bundles' by the requests tasks (phase 1), the users
+    bundles' by the front task and the users tasks (phase 2)."""
     con = connect(Path(settings.db_path), read_only=True)
     try:
         # the front pages beside the longest single tasks, first: no process waits for them
@@ -427,7 +429,8 @@ def plan(settings: RenderSettings) -> tuple[list[Task], list[str]]:
         tasks += [replace(task, phase=2) for task in _user_tasks(pages.user_request_counts(con))]
         tasks += [replace(task, phase=2) for task in
                   _page_tasks("list", "calls", pages.list_pages(con, "calls", settings.page_size))]
-        return tasks, site_bundles(con, settings.page_size)
+        request_pages = len(pages.list_pages(con, "requests", settings.page_size))
+        return tasks, {1: search.request_bundles(request_pages), 2: search.user_bundles(pages.list_total(con, "users"))}
     finally:
         con.close()
 
@@ -494,10 +497,12 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
     peak, linked = 0.0, 0
     manifest = _Manifest(root / urls.MANIFEST)
     linked_list = open(root / LINKED_LIST, "x", encoding="utf-8")
+    indexer = search.Indexer(root, workers)
     try:
         FragmentStore.create(root)
         written = 0
-        for result in _run_tasks(settings, tasks, workers):
+        # a bundle's Pagefind run starts once its phase is done, while the next one renders
+        for result in _run_tasks(settings, tasks, workers, lambda phase: indexer.start(bundles.get(phase, ()))):
             written += result.files
             linked += len(result.linked)
             if result.linked:
@@ -506,12 +511,14 @@ def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
             manifest.append(result.manifest)
             if on_progress:
                 on_progress(1)
-        index = search.index_site(root, bundles, workers)  # of the pages just written
+        indexer.start(name for names in bundles.values() for name in names)  # any of a phase without tasks
+        index = indexer.finish()
         manifest.append(index.manifest)
         written += index.files
         if cache is not None:
             fragments.keep_as_cache(root, cache)
     finally:
+        indexer.close()
         manifest.close()
         linked_list.close()
         fragments.remove(root)
@@ -547,14 +554,17 @@ def _settings(config: Config, db_path: Path, root: Path, notes: str | None,
                           str(previous_root) if previous_root else None, str(cache) if cache else None)
 
 
-def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Iterable[TaskResult]:
-    phases = [[task for task in tasks if task.phase == phase] for phase in sorted({t.phase for t in tasks})]
+def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int,
+               after_phase: Callable[[int], Any] = lambda phase: None) -> Iterable[TaskResult]:
+    """Each task's result, phase by phase; after_phase(phase) is called once a phase's tasks are done."""
+    phases = {phase: [task for task in tasks if task.phase == phase] for phase in sorted({t.phase for t in tasks})}
     if workers <= 1 or len(tasks) <= 1:
         worker = Worker(settings)
         try:
-            for phase in phases:
+            for number, phase in phases.items():
                 for task in phase:
                     yield worker.run(task)
+                after_phase(number)
         finally:
             worker.close()
         return
@@ -562,8 +572,9 @@ def _run_tasks(settings: RenderSettings, tasks: list[Task], workers: int) -> Ite
     context = multiprocessing.get_context("spawn")
     pool = context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),))
     try:
-        for phase in phases:
+        for number, phase in phases.items():
             yield from pool.imap(functools.partial(run_task, settings), phase)
+            after_phase(number)
     finally:  # done, failed or interrupted: no worker finishes a task of a build that is over
         _stop(pool)
 
