@@ -291,29 +291,27 @@ class Worker:
         documents = enumerate(pages.request_documents(self.con, task.start, task.stop, frozenset(cached)),
                               task.start)
         for page in task.pages:
-            ns, items, requests, rows, put, calls = [], [], [], [], [], []
+            docs, rows, put, calls = [], [], [], []
             for n, doc in islice(documents, page.stop - page.start):
-                if n in cached:  # its rows are in the store already; its list item gives the search index's line
-                    request, row = pages.parse_item(doc.item), cached[n]
+                if n in cached:  # its rows are in the store already and its files linked: nothing to parse
+                    rows.append(cached[n])
                 else:
                     request = request_view(doc.parsed())
                     call_rows = [self.call_row(call) for call in request["calls"]]
                     self.with_fragments(request, call_rows)
-                    row = self.request_row(request)
-                    put.append((n, doc.file_key, doc.call_ns, row))
+                    rows.append(self.request_row(request))
+                    put.append((n, doc.file_key, doc.call_ns, rows[-1]))
                     calls += zip(doc.call_ns, call_rows)
-                if n not in linked:
-                    self._request_files(writer, doc, request)
-                ns.append(n)
-                items.append(doc.item)
-                requests.append(request)
-                rows.append(row)
+                    if n not in linked:
+                        self._request_files(writer, doc, request)
+                docs.append(doc)
             self.store.put(put, calls)
-            self._list_page(writer, "requests", page, items, fragments.page_rows(rows, urls.requests_page(page.number)))
+            self._list_page(writer, "requests", page, [d.item for d in docs],
+                            fragments.page_rows(rows, urls.requests_page(page.number)))
             self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
                                f"Requests, page {page.number}", (
-                f"Request {r['id']} by {r['handle']} ({r['user_id']}), model {_model_name(r['model'])}"
-                for r in requests))
+                f"Request {d.id} by {handle} ({user_id}), model {_model_name(model)}"
+                for d in docs for user_id, handle, model in [d.names]))
 
     def _copy_cached(self, task: Task, linked: dict[int, tuple[str, int]]) -> dict[int, fragments.Row]:
         """Copy the rows of the `linked` requests (n -> file key, n in the previous snapshot) and
