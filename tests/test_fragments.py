@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from decimal import Decimal
+
+import pytest
 
 from reportgen.site.fragments import CELL, END, EXPECTED, PRICE, ROOT, CallRow, FragmentStore, Row, call_rows, page_rows
 
@@ -118,3 +121,19 @@ def test_a_kept_store_gives_its_rows_to_the_next_render(tmp_path):
     reader = FragmentStore(tmp_path, cache)
     assert reader.cached
     reader.close()
+
+
+def test_the_store_writes_each_row_once_and_still_rolls_back_a_failed_write(tmp_path):
+    """Its journal is in memory: no WAL beside the file (every row written twice, once there and
+    once at its checkpoint), but a put() that fails half-way leaves none of its rows."""
+    FragmentStore.create(tmp_path)
+    store = FragmentStore(tmp_path)
+    try:
+        assert store.con.execute("PRAGMA journal_mode").fetchone() == ("memory",)
+        store.put([(0, "a", [], _row(0))])
+        with pytest.raises(sqlite3.IntegrityError):  # n 0 twice: the second put fails at its second row
+            store.put([(1, "b", [], _row(1)), (0, "a", [], _row(0))])
+        assert store.get([0, 1]) == {0: _row(0)}
+        assert not list(tmp_path.glob("*-wal"))
+    finally:
+        store.close()
