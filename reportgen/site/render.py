@@ -422,13 +422,14 @@ def plan(settings: RenderSettings) -> tuple[list[Task], dict[int, list[str]]]:
         per_task = max(1, REQUESTS_PER_TASK // settings.page_size)
         for kind, total in pages.discrepancy_totals(con).items():  # a task holds its requests in memory
             tasks += _page_tasks("discrepancies", kind, make_pages(total, settings.page_size), per_task)
-        tasks += _page_tasks("requests", "", pages.list_pages(con, "requests", settings.page_size), per_task)
+        request_pages = pages.list_pages(con, "requests", settings.page_size)
+        tasks += _page_tasks("requests", "", request_pages, per_task)
         # user pages and calls list pages paste the rows the requests tasks stored: they run after all of those
         tasks += [replace(task, phase=2) for task in _user_tasks(pages.user_request_counts(con))]
         tasks += [replace(task, phase=2) for task in
                   _page_tasks("list", "calls", pages.list_pages(con, "calls", settings.page_size))]
-        request_pages = len(pages.list_pages(con, "requests", settings.page_size))
-        return tasks, {1: search.request_bundles(request_pages), 2: search.user_bundles(pages.list_total(con, "users"))}
+        return tasks, {1: search.request_bundles(len(request_pages)),
+                       2: search.user_bundles(pages.list_total(con, "users"))}
     finally:
         con.close()
 

@@ -76,7 +76,7 @@ class SearchIndex:
     bytes: int
     seconds: float  # from the first Pagefind run's start to the last one's end
     manifest: str  # sha256sum lines of the files written
-    waited: float = 0.0  # of those seconds, how long finish() waited: what the index added to the build
+    waited: float = 0.0  # how long finish() took, after the last page: what the index added to the build
 
 
 def write_source(root: Path, bundle: str, page: str, html: str) -> None:
