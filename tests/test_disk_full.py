@@ -47,3 +47,22 @@ def test_disk_full_is_one_line_exit_6(source, small_disk, size):
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert publish.latest_id(out) is None
     assert not any(p.name.startswith(".tmp-") for p in (out / "snapshots").iterdir())
+
+
+def test_the_fragment_store_filling_the_disk_is_an_output_error(small_disk):
+    """A render worker's store write that runs out of space is the one-line OutputError (exit 6)
+    every other write gives, not SQLite's OperationalError (which the build calls internal)."""
+    from decimal import Decimal
+
+    from reportgen.site.fragments import FragmentStore, Row
+    from reportgen.site.writer import OutputError
+
+    mount_tmpfs(small_disk, "1m")
+    FragmentStore.create(small_disk)
+    store = FragmentStore(small_disk)
+    try:
+        with pytest.raises(OutputError, match=r"^cannot write .*\.fragments\.sqlite: database or disk is full$"):
+            for n in range(0, 10_000, 100):  # 100 rows of 2 KB a put: 2 MB in all
+                store.put([(i, "k", [], Row("x" * 2048, Decimal(1))) for i in range(n, n + 100)])
+    finally:
+        store.close()

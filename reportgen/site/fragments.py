@@ -33,7 +33,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -42,6 +43,7 @@ from markupsafe import Markup
 
 from . import urls
 from .templating import format_usd, usd_places
+from .writer import OutputError
 
 log = logging.getLogger("reportgen")
 
@@ -127,23 +129,25 @@ class FragmentStore:
     @staticmethod
     def create(root: Path) -> None:
         """The empty store, made once before the workers start, which then only open it."""
-        con = sqlite3.connect(root / STORE)
-        try:
-            # the price as text: exact, as SQLite has no decimal type; key: the request's file key;
-            # calls: the n of its calls' rows, a JSON array in the order of its calls table
-            con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, key TEXT, "
-                        "calls TEXT)")
-            # call rows by their n in the calls list (their request's row lists them)
-            con.execute("CREATE TABLE calls (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, expected TEXT)")
-            con.commit()
-        finally:
-            con.close()
+        with _writing(root / STORE):
+            con = sqlite3.connect(root / STORE)
+            try:
+                # the price as text: exact, as SQLite has no decimal type; key: the request's file key;
+                # calls: the n of its calls' rows, a JSON array in the order of its calls table
+                con.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, key TEXT, "
+                            "calls TEXT)")
+                # call rows by their n in the calls list (their request's row lists them)
+                con.execute("CREATE TABLE calls (n INTEGER PRIMARY KEY, html TEXT NOT NULL, price TEXT, "
+                            "expected TEXT)")
+                con.commit()
+            finally:
+                con.close()
 
     def put(self, rows: Iterable[tuple[int, str | None, list[int], Row]],
             calls: Iterable[tuple[int, CallRow]] = ()) -> None:
         """(n, file key, n of its calls in the calls list, row) of some requests, and (n in the
         calls list, row) of their calls."""
-        with self.con:
+        with _writing(self.path), self.con:
             self.con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (
                 (n, row.html, _text(row.price), key, _json_ints(call_ns)) for n, key, call_ns, row in rows))
             self.con.executemany("INSERT INTO calls VALUES (?, ?, ?, ?)", (
@@ -200,6 +204,16 @@ class FragmentStore:
 
     def close(self) -> None:
         self.con.close()
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """SQLite failing to write the store (a full disk, an I/O error) as the one-line OutputError
+    every other write of the site gives (exit 6), not an internal error."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        raise OutputError(f"cannot write {path}: {e}") from None
 
 
 def _text(amount: Decimal | None) -> str | None:
