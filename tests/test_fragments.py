@@ -137,3 +137,57 @@ def test_the_store_writes_each_row_once_and_still_rolls_back_a_failed_write(tmp_
         assert not list(tmp_path.glob("*-wal"))
     finally:
         store.close()
+
+
+def test_a_process_writes_the_store_only_in_its_turn_and_copies_from_the_cache_in_it_too(tmp_path):
+    """Writers take turns on the lock file (flock) rather than sleeping on SQLite's lock: while
+    another process holds it, neither put() nor copy_cached() writes, and each goes on as soon
+    as it is let go. A store whose lock file cannot be made is the one-line OutputError."""
+    import fcntl
+    import os
+    import threading
+
+    from reportgen.site.fragments import WRITE_LOCK, keep_as_cache, remove
+    from reportgen.site.writer import OutputError
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        root.mkdir()
+        FragmentStore.create(root)
+    store = FragmentStore(first)
+    store.put([(0, "a", [0], _row(0))], [(0, _call("0.1", "1"))])
+    store.close()
+    keep_as_cache(first, tmp_path / "cache.sqlite")
+    done = []
+
+    def write() -> None:  # a connection is used by the thread that made it
+        writer = FragmentStore(second, tmp_path / "cache.sqlite")
+        try:
+            done.append(writer.put([(5, "e", [], _row(5))]))
+            done.append(writer.copy_cached([(6, "a", 0, [9])]))
+        finally:
+            writer.close()
+
+    other = os.open(second / WRITE_LOCK, os.O_RDWR | os.O_CREAT)  # another process's turn
+    fcntl.flock(other, fcntl.LOCK_EX)
+    thread = threading.Thread(target=write)
+    reader = FragmentStore(second)
+    try:
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and not done  # waiting for its turn
+        assert reader.get([5, 6]) == {}  # nothing written meanwhile
+        os.close(other)  # its turn is over
+        thread.join(30)
+        assert done == [None, {6: _row(0)}]
+        assert reader.get([5, 6]) == {5: _row(5), 6: _row(0)}
+        assert reader.calls_between(9, 10) == {9: _call("0.1", "1")}
+    finally:
+        thread.join(30)
+        reader.close()
+    remove(second)
+    assert not list(second.iterdir())  # the lock file goes with the store
+    (second / WRITE_LOCK).mkdir()  # cannot be opened as a file
+    FragmentStore.create(second)
+    with pytest.raises(OutputError, match=r"cannot write .*\.fragments\.lock"):
+        FragmentStore(second).put([(0, "a", [], _row(0))])

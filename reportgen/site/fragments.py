@@ -26,10 +26,18 @@ request's n in that snapshot (request_files.prev_n), and taken only when they ca
 the request has now. Made by the same templates from the same data, they are the same rows; a
 cache from another build than the previous snapshot's (one that failed after its render, or
 kept across a rollback) can only miss. A request the cache lacks is rendered; nothing is
-computed from the cache, and without one a build renders every row, as a first build does."""
+computed from the cache, and without one a build renders every row, as a first build does.
+
+Two processes write the store, one transaction at a time. They take turns on a lock file
+(WRITE_LOCK, flock) rather than on SQLite's own lock: a process SQLite finds locked sleeps 1, 2,
+5, 10 ... 100 ms between tries, so it slept on long after a cache copy (30 ms) was over, and the
+other process, back for its next write, often had the lock again. A process waiting on flock
+wakes when the lock is let go: in a 100k build after 1 % new rows, the two processes' writes
+took 2.9 s instead of 3.2-3.6 s, their requests tasks 11.3 s instead of 11.8-12.2 s."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -48,6 +56,7 @@ from .writer import OutputError
 log = logging.getLogger("reportgen")
 
 STORE = ".fragments.sqlite"  # in the staging folder, while the render runs
+WRITE_LOCK = ".fragments.lock"  # beside it: held (flock) by the process writing the store
 # in a rendered row, where the page's way to the site's root goes and where its price does: no
 # page holds these control characters, or those below (the control characters of data are shown
 # as escapes, see templating.visible_controls)
@@ -116,6 +125,7 @@ class FragmentStore:
         # process writes, this store does not need: its rows are written in the render's first
         # phase (the requests tasks) and read in the second (user pages, calls list).
         self.con.execute("PRAGMA journal_mode = MEMORY")
+        self._lock = root / WRITE_LOCK
         self.cached = False
         if cache is not None and cache.is_file():
             try:  # read-only, and immutable: no build writes it while this one runs
@@ -147,7 +157,7 @@ class FragmentStore:
             calls: Iterable[tuple[int, CallRow]] = ()) -> None:
         """(n, file key, n of its calls in the calls list, row) of some requests, and (n in the
         calls list, row) of their calls."""
-        with _writing(self.path), self.con:
+        with _writing(self.path), self._turn(), self.con:
             self.con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?)", (
                 (n, row.html, _text(row.price), key, _json_ints(call_ns)) for n, key, call_ns, row in rows))
             self.con.executemany("INSERT INTO calls VALUES (?, ?, ?, ?)", (
@@ -167,12 +177,13 @@ class FragmentStore:
             return {}
 
     def _copy(self, requests: list[tuple[int, str, int, list[int]]]) -> dict[int, Row]:
-        with self.con:
+        with self.con:  # a table of this connection's own: the store is not locked for it
             self.con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (n INTEGER PRIMARY KEY, key TEXT, "
                              "prev_n INTEGER, calls TEXT)")
             self.con.execute("DELETE FROM wanted")
             self.con.executemany("INSERT INTO wanted VALUES (?, ?, ?, ?)", (
                 (n, key, prev_n, _json_ints(call_ns)) for n, key, prev_n, call_ns in requests))
+        with self._turn(), self.con:
             # each a look-up by n (CROSS JOIN keeps the loops in this order: the cache, hundreds of
             # MB at 100k requests, is never scanned), kept when the key is the request's now
             self.con.execute("INSERT INTO rows SELECT w.n, c.html, c.price, c.key, w.calls FROM wanted w "
@@ -182,9 +193,22 @@ class FragmentStore:
                              "FROM wanted w CROSS JOIN cache.rows c ON c.n = w.prev_n AND c.key = w.key "
                              "CROSS JOIN json_each(c.calls) old CROSS JOIN json_each(w.calls) new ON new.key = old.key "
                              "CROSS JOIN cache.calls cc ON cc.n = old.value")
-            found = self.con.execute("SELECT r.n, r.html, r.price FROM wanted w CROSS JOIN rows r "
-                                     "ON r.n = w.n").fetchall()
+        # read back after the lock is let go: reading waits for no other process's write
+        found = self.con.execute("SELECT r.n, r.html, r.price FROM wanted w CROSS JOIN rows r ON r.n = w.n").fetchall()
         return {n: Row(html, _decimal(price)) for n, html, price in found}
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn to write the store (see the module's docstring)."""
+        try:
+            fd = os.open(self._lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as e:  # a full disk cannot create it: the one-line error of any other write
+            raise OutputError(f"cannot write {self._lock}: {e.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # lets the lock go
 
     def get(self, ns: list[int]) -> dict[int, Row]:
         """n -> row of the requests in `ns` (all of them must have been put)."""
@@ -243,3 +267,4 @@ def remove(root: Path) -> None:
     """The store and SQLite's side files, once the render is over (or failed)."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         (root / (STORE + suffix)).unlink(missing_ok=True)
+    (root / WRITE_LOCK).unlink(missing_ok=True)
