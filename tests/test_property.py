@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from helpers import analysed_snapshot, rows
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reference import FIGURES, compute
 
@@ -83,3 +83,41 @@ def test_sql_matches_the_reference(usage, calls):
         total_requests = sum((r["price"] for r in got.values()), Decimal(0))
         total_reference = sum((r["price"] for r in ref.requests.values()), Decimal(0))
         assert total_users == total_requests == total_reference
+
+
+_MACROS: list = []
+
+
+def _macros():
+    """A connection holding the snapshot's macros (made once: hypothesis calls the test many times)."""
+    if not _MACROS:
+        import duckdb
+
+        from reportgen import sql
+
+        con = duckdb.connect()
+        con.execute(next(p for p in sql.ordered_files("snapshot") if p.name == "macros.sql").read_text())
+        _MACROS.append(con)
+    return _MACROS[0]
+
+
+NUMBER_TEXT = st.one_of(
+    st.from_regex(r"\s?[+-]?[0-9]{0,25}(\.[0-9]{0,25})?([eE][+-]?[0-9]{1,3})?\s?", fullmatch=True),
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.text(max_size=12),
+)
+
+
+@given(NUMBER_TEXT)
+@example("30.250746947136936467e5")  # DuckDB 1.5 casts this to DECIMAL(18, 12) with its last digits lost
+@example("999999.9999999999995")  # rounds to a million: too large for the fast path's type
+@example("-999999.9999999999994")
+@example("0.0000000000005")
+@example("1_000")
+@example("4.067593")
+def test_decimal_of_is_the_exact_cast_whatever_path_it_takes(text):
+    """decimal_of (snapshot/macros.sql) takes fast paths for plain digits and plain decimals; what
+    it gives is always DuckDB's cast of the text to DECIMAL(38, 12), NULL included."""
+    same, = _macros().execute("SELECT decimal_of($t) IS NOT DISTINCT FROM TRY_CAST(trim($t) AS DECIMAL(38, 12))",
+                              {"t": text}).fetchone()
+    assert same, text
