@@ -20,13 +20,23 @@ def source(title: str, line: str) -> str:
     return (f"<html lang=en><body><main data-pagefind-body><h1>{title}</h1><p>{line}</p></main></body></html>")
 
 
+def index_now(root, names, processes=2):
+    """Index bundles whose source pages are all written, as render_site's Indexer does at its end."""
+    indexer = search.Indexer(root, processes)
+    try:
+        indexer.start(names)
+        return indexer.finish()
+    finally:
+        indexer.close()
+
+
 def test_one_index_per_bundle_from_source_pages_which_are_then_removed(tmp_path):
     root = tmp_path / "site"
     root.mkdir()
     search.write_source(root, search.MAIN_BUNDLE, "users/ann/page-1.html", source("ann", "User id ann"))
     search.write_source(root, search.MAIN_BUNDLE, "index.html", source("Spend by model", "Model gpt-4o"))
     search.write_source(root, "requests-0", "requests/page-1.html", source("Requests, page 1", "Request r1"))
-    index = search.index_site(root, [search.MAIN_BUNDLE, "requests-0"])
+    index = index_now(root, [search.MAIN_BUNDLE, "requests-0"])
     assert not (root / search.SOURCE).exists()
     for bundle, pages in ((search.MAIN_BUNDLE, 2), ("requests-0", 1)):
         folder = root / search.bundle_path(bundle)
@@ -52,7 +62,7 @@ def test_bundles_follow_the_sizes_of_the_lists(monkeypatch):
 def test_pagefind_failing_is_one_line(tmp_path):
     (tmp_path / search.SOURCE / search.MAIN_BUNDLE).mkdir(parents=True)  # no page to index
     with pytest.raises(OutputError) as failed:
-        search.index_site(tmp_path, [search.MAIN_BUNDLE])
+        index_now(tmp_path, [search.MAIN_BUNDLE])
     message = str(failed.value)
     assert message.startswith("Pagefind could not write the search index (users-0): Error: ") and "\n" not in message
     assert not (tmp_path / search.SOURCE).exists()
@@ -63,14 +73,14 @@ def test_bundles_indexed_two_at_a_time_each_get_their_own_pages_and_a_failure_na
     for n in range(4):
         search.write_source(root, f"requests-{n}", f"requests/page-{n + 1}.html", source(f"page {n}", f"Request r{n}"))
     names = [f"requests-{n}" for n in range(4)]
-    search.index_site(root, names, processes=2)
+    index_now(root, names, processes=2)
     for name in names:
         assert len(list((root / search.bundle_path(name) / "fragment").iterdir())) == 1
     (root / search.SOURCE / "requests-9").mkdir(parents=True)  # nothing to index: Pagefind fails
     for n in (7, 8):
         search.write_source(root, f"requests-{n}", "requests/page-1.html", source("p", "Request r"))
     with pytest.raises(OutputError, match=r"\(requests-9\)"):
-        search.index_site(tmp_path / "site", ["requests-7", "requests-9", "requests-8"], processes=2)
+        index_now(tmp_path / "site", ["requests-7", "requests-9", "requests-8"], processes=2)
 
 
 def test_a_bundle_is_indexed_once_its_pages_are_written_while_the_rest_renders(tmp_path, config_for, monkeypatch):

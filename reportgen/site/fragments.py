@@ -264,7 +264,7 @@ def keep_as_cache(root: Path, cache: Path) -> None:
 
 
 def remove(root: Path) -> None:
-    """The store and SQLite's side files, once the render is over (or failed)."""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        (root / (STORE + suffix)).unlink(missing_ok=True)
-    (root / WRITE_LOCK).unlink(missing_ok=True)
+    """The store (its journal is in memory: no side file) and its lock file, once the render is
+    over (or failed)."""
+    for name in (STORE, WRITE_LOCK):
+        (root / name).unlink(missing_ok=True)

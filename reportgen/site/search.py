@@ -89,18 +89,6 @@ def write_source(root: Path, bundle: str, page: str, html: str) -> None:
         raise OutputError(f"cannot write {path}: {e.strerror}") from None
 
 
-def index_site(root: Path, names: list[str], processes: int = 2) -> SearchIndex:
-    """Index the source pages written below `root` into root/pagefind/<bundle>/, one Pagefind
-    run per bundle of `names`, `processes` of them at a time (a run keeps about one core busy),
-    and remove them; a one-line OutputError when Pagefind fails."""
-    indexer = Indexer(root, processes)
-    try:
-        indexer.start(names)
-        return indexer.finish()
-    finally:
-        indexer.close()
-
-
 class Indexer:
     """The Pagefind runs of a site's bundles, each started (in the background, `processes` at a
     time) once its source pages are written, while the rest of the site renders. finish() waits
