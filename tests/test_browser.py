@@ -223,13 +223,26 @@ def test_search_with_javascript_finds_users_models_and_requests_under_the_csp(tm
         page.click(f".pagefind-ui__result-link[href$='users/{user_id}/page-1.html']")
         assert page.url.startswith(base + snapshot) and page.locator("main p code").first.inner_text() == user_id
         assert f"/requests/{holding}" in results(request_id)
-        # every result, past the first few the box shows, through Pagefind's own API on the page
-        every = page.evaluate("""async term => {
-            const pagefind = await import("./pagefind/users-0/pagefind.js");
-            await pagefind.options({ baseUrl: "/" });
-            const found = await pagefind.search(term);
-            return Promise.all(found.results.map(async r => (await r.data()).url)); }""", "gpt-4o-mini")
-        assert "/" in every and any(url.startswith("/users/") for url in every)  # the model's spend, its users
+
+        def every(term: str) -> list[str]:
+            """Every result, past the first few the box shows, through Pagefind's own API on the
+            page, with every bundle of the index merged as search.js merges them."""
+            return page.evaluate("""async term => {
+                const bundles = document.getElementById("search").dataset.bundles.split(" ")
+                    .map(bundle => new URL(bundle, window.location.href).pathname);
+                const pagefind = await import(bundles[0] + "pagefind.js");
+                await pagefind.options({ baseUrl: "/" });
+                for (const bundle of bundles.slice(1)) await pagefind.mergeIndex(bundle, { baseUrl: "/" });
+                const found = await pagefind.search(term);
+                return Promise.all(found.results.map(async r => (await r.data()).url)); }""", term)
+
+        by_model = every("gpt-4o-mini")
+        assert "/" in by_model and any(url.startswith("/users/") for url in by_model)  # the model's spend, its users
+        assert f"/requests/{holding}" in every(request_id)  # the merged index holds the requests bundles
+        # which are found by request id only: a model's or a user's name leads to the overview
+        # and the user's pages, not to every list page that holds one of their requests
+        assert not any(url.startswith("/requests/") for url in by_model)
+        assert all(url.startswith("/users/") for url in every(user_id))
         page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
         results("onerror")  # the demo's hostile handles, in results' titles and excerpts: shown as text
         assert page.locator(".pagefind-ui__result-link").count() > 0 and page.locator("#search img").count() == 0

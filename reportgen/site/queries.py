@@ -87,8 +87,7 @@ _CALL_LISTS = """
 # rows, 3.4 instead of 12.8 ms per 500 requests (so it is used only when some are)
 _BUT_CACHED = "AND NOT list_contains(string_split($cached, ',')::BIGINT[], request_n)"
 _REQUESTS = """
-    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since, f.file_key,
-           a.user_id, a.item->>'$.handle', a.item->>'$.model'
+    SELECT a.n, a.id, a.item::VARCHAR, a.calls_head, c.cause, a.priced_calls_price, f.since, f.file_key
     FROM api_requests a LEFT JOIN request_causes c ON c.n = a.n LEFT JOIN request_files f ON f.n = a.n
     WHERE a.n >= $lo AND a.n < $hi"""
 
@@ -108,7 +107,6 @@ class Document:
     since: str | None  # the snapshot whose files of this request are as they would be rendered now (None: no
     # comparison was run, as in tests that render a bare analysis)
     file_key: str | None = None  # what its files and rows are made from (request_files.sql; None as for since)
-    names: tuple[str, str, str | None] = ("", "", None)  # its user_id, handle and model, read without parsing item
 
     def parsed(self) -> dict[str, Any]:
         """The request document parsed, its calls carrying their `flags` and itself its `cause`."""
@@ -130,15 +128,14 @@ def _documents(con: duckdb.DuckDBPyConnection, lo: int, hi: int, cached: frozens
     calls = {n: (text, flags, ns) for n, text, flags, ns in con.execute(query, call_params).fetchall()}
     docs = {}
     rows = con.execute(_REQUESTS, params).fetchall()
-    for n, request_id, item, calls_head, cause, priced_calls_price, since, file_key, *names in rows:
+    for n, request_id, item, calls_head, cause, priced_calls_price, since, file_key in rows:
         if n in cached:
-            docs[n] = Document(request_id, item, None, None, cause, priced_calls_price, [], [], since, file_key,
-                               tuple(names))
+            docs[n] = Document(request_id, item, None, None, cause, priced_calls_price, [], [], since, file_key)
             continue
         call_list, flags, call_ns = calls.get(n, ("[]", [], []))
         docs[n] = Document(request_id, item, f'{item[:-1]},"calls":{call_list}}}',
                            f'{calls_head},"items":{call_list}}}', cause, priced_calls_price, flags, call_ns, since,
-                           file_key, tuple(names))
+                           file_key)
     return docs
 
 

@@ -309,9 +309,7 @@ class Worker:
             self._list_page(writer, "requests", page, [d.item for d in docs],
                             fragments.page_rows(rows, urls.requests_page(page.number)))
             self.search_source(search.request_page_bundle(page.number), urls.requests_page(page.number),
-                               f"Requests, page {page.number}", (
-                f"Request {d.id} by {handle} ({user_id}), model {_model_name(model)}"
-                for d in docs for user_id, handle, model in [d.names]))
+                               f"Requests, page {page.number}", (f"Request {d.id}" for d in docs))
 
     def _copy_cached(self, task: Task, linked: dict[int, tuple[str, int]]) -> dict[int, fragments.Row]:
         """Copy the rows of the `linked` requests (n -> file key, n in the previous snapshot) and

@@ -8,12 +8,13 @@ pages (every request's comparison and calls) are twenty times what the index nee
 site renders, each page to be found writes a small source page beside it (its title and lines
 of text, templates/_search_source.html) under SOURCE, at the page's own path, so that a result
 links to the page; SOURCE is indexed, then removed. The pages found: the overview (its models),
-each user's first page (id, handle, models) and the requests list pages (each request's id,
-user and model), so the index grows with list pages, not with requests.
+each user's first page (id, handle, models) and the requests list pages (each request's id
+alone: a user or a model is found on its own page, not on every list page that holds one of its
+requests), so the index grows with list pages, not with requests.
 
-Pagefind holds a whole index in memory: 4.4 GB for the list pages of 1M requests. So the pages
+Pagefind holds a whole index in memory: 1.1 GB for the list pages of 1M requests. So the pages
 are indexed in bundles of at most PAGES_PER_BUNDLE list pages (USERS_PER_BUNDLE users), each by
-its own Pagefind run into pagefind/<bundle>/ (about 300 MB for 50k requests), and the search
+its own Pagefind run into pagefind/<bundle>/ (about 110 MB for 100k requests), and the search
 page merges them in the browser (Pagefind's mergeIndex). A bundle is indexed as soon as its source
 pages are all written (Indexer): the requests bundles while the user pages and the calls list
 still render, which at 100k requests was 2.9 s of one core after the last page."""
