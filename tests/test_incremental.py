@@ -178,6 +178,28 @@ def test_other_settings_render_every_request_again(tmp_path):
     assert os.stat(first / urls.request("r0")).st_ino != os.stat(second / urls.request("r0")).st_ino
 
 
+def test_a_change_to_the_rendering_code_renders_every_request_again(tmp_path, monkeypatch):
+    """Same version, same templates, but other code writing the pages (as after a `git pull` in
+    a checkout): nothing is linked from the previous snapshot. The key covers every module of
+    the site package and every template."""
+    from reportgen.site import render
+
+    names = [name for name, _ in render.render_sources()]
+    assert {f"site/{p.name}" for p in Path(render.__file__).parent.glob("*.py")} | {
+        f"templates/{p.name}" for p in (Path(__file__).parents[1] / "templates").iterdir() if p.is_file()} == set(names)
+    source = tmp_path / "s.db"
+    write_sqlite(source, *rows(12))
+    first = build(tmp_path / "out", source)
+    sources = list(render.render_sources())
+    changed = [(name, text + "\n# changed" if name == "site/templating.py" else text) for name, text in sources]
+    monkeypatch.setattr(render, "render_sources", lambda: iter(changed))
+    second = build(tmp_path / "out", source)
+    assert os.stat(first / urls.request("r0")).st_ino != os.stat(second / urls.request("r0")).st_ino
+    monkeypatch.setattr(render, "render_sources", lambda: iter(changed))
+    third = build(tmp_path / "out", source)
+    assert os.stat(second / urls.request("r0")).st_ino == os.stat(third / urls.request("r0")).st_ino
+
+
 def test_pruning_and_killed_builds_leave_retained_snapshots_whole(tmp_path):
     source = tmp_path / "s.db"
     write_sqlite(source, *rows(30))

@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -383,12 +384,24 @@ def request_files(request_id: str) -> tuple[str, ...]:
 
 
 def render_key(config: Config) -> str:
-    """What a request's own files depend on besides its data: tool version, templates, title and
-    time zone (the source and tolerance are added from the snapshot, sql/changes/request_files.sql)."""
+    """What a request's own files depend on besides its data: tool version, the code that renders
+    them, title and time zone (the source and tolerance are added from the snapshot,
+    sql/changes/request_files.sql)."""
     digest = hashlib.sha256(f"{__version__}\0{config.title}\0{config.timezone}".encode())
-    for name in sorted(template_names()):
-        digest.update(f"\0{name}\0{read_template(name)}".encode())
+    for name, text in render_sources():
+        digest.update(f"\0{name}\0{text}".encode())
     return digest.hexdigest()
+
+
+def render_sources() -> Iterable[tuple[str, str]]:
+    """(name, text) of what makes a page's bytes: the templates and this package's modules. With
+    the modules, a change to how pages are written (say templating's escaping) renders every
+    request again even where the version and templates are the same, as in a checkout."""
+    for name in sorted(template_names()):
+        yield f"templates/{name}", read_template(name)
+    for entry in sorted(resources.files(__package__).iterdir(), key=lambda entry: entry.name):
+        if entry.name.endswith(".py"):
+            yield f"site/{entry.name}", entry.read_text(encoding="utf-8")
 
 
 def _at_least_one(request_pages: Iterable[list[int]]) -> Iterable[list[int]]:
