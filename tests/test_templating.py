@@ -3,6 +3,7 @@ column, a difference that is not zero never shown as zero; cards round to cents.
 
 from __future__ import annotations
 
+import html
 from decimal import Decimal
 
 import pytest
@@ -15,12 +16,14 @@ from markupsafe import Markup, escape
 from reportgen.pipeline import build
 from reportgen.site import urls
 from reportgen.site.templating import (
+    ascii_html,
     decimals_of,
     environment,
     format_signed_usd,
     format_usd,
     format_usd_cents,
     html_output,
+    text_environment,
     usd_places,
     visible_controls,
 )
@@ -85,8 +88,22 @@ def test_decimal_places_are_those_the_exact_value_needs(value, at_least):
 @settings(max_examples=500, deadline=None)
 @given(st.text())
 def test_printed_text_is_escaped_as_markupsafe_escapes_it(text):
-    assert html_output(text) == str(escape(visible_controls(text)))
+    """As markupsafe escapes it, then in ASCII: what is not ASCII as a character reference,
+    which reads back as the same text."""
+    printed = html_output(text)
+    assert printed.isascii() and html.unescape(printed) == visible_controls(text)
+    assert printed == ascii_html(str(escape(visible_controls(text))))
     assert html_output(Markup(text)) == text  # already HTML: as it is
+
+
+def test_pages_are_ascii_whatever_their_text_and_data():
+    """A template's own text (— · ⚠ « ») and its values come out as ASCII, so Python keeps a page
+    one byte a character (templating.ascii_html); the e-mail's text templates are left alone."""
+    page = environment("UTC").from_string("<p title=\"a·b\">{{ who }} — ⚠ {{ '«' }} {{ n | count }}</p>")
+    printed = page.render(who="Zoë <3", n=None)
+    assert printed == "<p title=\"a&middot;b\">Zo&euml; &lt;3 &mdash; &#9888; &laquo; &mdash;</p>"
+    assert BeautifulSoup(printed, "html.parser").p.get_text() == "Zoë <3 — ⚠ « —"
+    assert text_environment().from_string("{{ who }} —").render(who="Zoë") == "Zoë —"
 
 
 def test_printed_values_are_escaped_as_text_once():
