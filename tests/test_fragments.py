@@ -51,7 +51,7 @@ def test_a_pasted_row_links_from_its_page_and_shares_its_price_column():
     assert page_rows(rows, "requests/page-3.html") == [
         "<p>$0.50000000 <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>",
         "<p>$0.00000012 <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>",
-        "<p>— <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>"]
+        "<p>&mdash; <a href='../requests/a.html'>a</a> <a href='../users/u/page-1.html'>u</a></p>"]  # ASCII, as pages
     (on_user_page,) = page_rows(rows[:1], "users/u/page-2.html")
     assert on_user_page == ("<p>$0.500000 <a href='../../requests/a.html'>a</a> "
                             "<a href='../../users/u/page-1.html'>u</a></p>")
@@ -75,6 +75,8 @@ def test_a_call_row_keeps_its_request_cell_in_the_calls_list_and_loses_it_in_its
     # a request's own table: no request cell, and its own columns' decimals
     assert call_rows(rows[:1], None) == ["<tr><th>c</th><td>$0.500000</td><td>$0.250000</td></tr>"]
     assert call_rows([], None) == []
+    unpriced = rows[1]._replace(price=None)  # a call without a price: a dash, in ASCII as pages are
+    assert call_rows([unpriced], None) == ["<tr><th>c</th><td>&mdash;</td><td>unpriced</td></tr>"]
 
 
 def test_call_rows_are_kept_by_their_place_in_the_calls_list(tmp_path):

@@ -50,7 +50,7 @@ from typing import NamedTuple
 from markupsafe import Markup
 
 from . import urls
-from .templating import format_usd, usd_places
+from .templating import ascii_html, format_usd, usd_places
 from .writer import OutputError
 
 log = logging.getLogger("reportgen")
@@ -79,7 +79,7 @@ def page_rows(rows: list[Row], path: str) -> list[Markup]:
     decimals down the column."""
     places = usd_places(row.price for row in rows)
     root = urls.to_root(path)
-    return [Markup(row.html.replace(ROOT, root).replace(PRICE, format_usd(row.price, places))) for row in rows]
+    return [Markup(row.html.replace(ROOT, root).replace(PRICE, _usd(row.price, places))) for row in rows]
 
 
 class CallRow(NamedTuple):
@@ -103,11 +103,20 @@ def call_rows(rows: list[CallRow], path: str | None) -> list[Markup]:
             html = html[:html.index(CELL)] + html[html.index(END) + 1:]
         else:
             html = html.replace(CELL, "", 1).replace(END, "", 1).replace(ROOT, root)
-        html = html.replace(PRICE, format_usd(price, places), 1)
+        html = html.replace(PRICE, _usd(price, places), 1)
         if expected_price is not None:  # else the row says it is unpriced, and has no marker
-            html = html.replace(EXPECTED, format_usd(expected_price, expected_places), 1)
+            html = html.replace(EXPECTED, _usd(expected_price, expected_places), 1)
         pasted.append(Markup(html))
     return pasted
+
+
+def _usd(amount: Decimal | None, places: int) -> str:
+    """An amount pasted into a row, in ASCII as the rest of the page (templating.ascii_html): a
+    missing one is "—"."""
+    return _MISSING if amount is None else format_usd(amount, places)
+
+
+_MISSING = ascii_html(format_usd(None))
 
 
 class FragmentStore:
