@@ -6,7 +6,11 @@ is test_browser.py's."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from helpers import call_row, usage_row, write_sqlite
@@ -132,3 +136,50 @@ def test_closing_the_indexer_drops_runs_not_started_and_removes_the_sources(tmp_
     assert (root / search.bundle_path("requests-0") / "pagefind.js").is_file()  # it was running: waited for
     assert not (root / search.bundle_path("requests-2")).exists()
     assert not (root / search.SOURCE).exists()
+
+
+def _children(pid: int) -> dict[int, str]:
+    """pid -> command name of the processes whose parent is `pid` (from /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            name, _, rest = (entry / "stat").read_text().partition(") ")
+            if entry.name.isdigit() and int(rest.split()[1]) == pid:
+                found[int(entry.name)] = name.partition(" (")[2]
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_build_killed_alone_takes_its_pagefind_runs_with_it(tmp_path):
+    """The build process SIGKILLed on its own (as the OOM killer does), not its process group:
+    its Pagefind run dies with it, as its render workers do, rather than index on into a staging
+    folder the next build removes. The bundle takes Pagefind about ten seconds; it is gone in
+    less than two."""
+    bundle = tmp_path / search.SOURCE / "requests-0"
+    bundle.mkdir(parents=True)
+    for n in range(10_000):
+        (bundle / f"page-{n}.html").write_text(source(f"Requests, page {n}", " ".join(
+            f"Request r{n}x{i}" for i in range(100))))
+    build_process = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from reportgen.site import search; "
+        "search.Indexer(Path(sys.argv[1]), 1).start(['requests-0']); time.sleep(60)"), str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 30
+        while not (runs := [p for p, name in _children(build_process.pid).items() if name == "pagefind"]):
+            assert time.monotonic() < deadline and build_process.poll() is None, "Pagefind never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # indexing: well inside its ten seconds
+        assert Path(f"/proc/{runs[0]}").exists()
+        build_process.kill()
+        build_process.wait()
+        deadline = time.monotonic() + 2
+        while Path(f"/proc/{runs[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        state = Path(f"/proc/{runs[0]}/stat").read_text().split(") ")[1][0] if Path(f"/proc/{runs[0]}").exists() \
+            else None
+        assert state in (None, "Z"), "Pagefind outlived the build"
+    finally:
+        build_process.kill()
+        build_process.wait()

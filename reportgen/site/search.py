@@ -134,8 +134,10 @@ class Indexer:
 
 
 def _index_bundle(root: Path, bundle: str) -> None:
-    command = [sys.executable, "-m", "pagefind", "--site", str(root / SOURCE / bundle),
-               "--output-path", str(root / bundle_path(bundle)), "--force-language", "en", "--silent"]
+    # through pagefind_run, so that a build killed alone takes its Pagefind runs with it
+    command = [sys.executable, "-m", "reportgen.site.pagefind_run", str(os.getpid()),
+               "--site", str(root / SOURCE / bundle), "--output-path", str(root / bundle_path(bundle)),
+               "--force-language", "en", "--silent"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as e:
