@@ -6,8 +6,6 @@ with the data. HTML pages are rendered from the very JSON text the API files hol
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import hashlib
 import json
@@ -15,7 +13,6 @@ import logging
 import multiprocessing
 import multiprocessing.pool
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -33,6 +30,7 @@ from ..crashpoints import stop_here
 from ..ingest.connection import connect
 from . import charts, contexts, exports, fragments, manifests, search, urls
 from . import queries as pages
+from .children import die_with_parent
 from .contexts import request_view
 from .fragments import FragmentStore
 from .paginate import Page
@@ -476,21 +474,6 @@ def run_task(settings: RenderSettings, task: Task) -> TaskResult:
         _worker = Worker(settings)
         stop_here("render-worker")
     return _worker.run(task)
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """Worker initializer: the kernel kills this process when the build that spawned it dies, even
-    by SIGKILL, so no worker outlives its build holding its output and memory."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the parent watch below still catches most
-        pass
-    if os.getppid() != parent:  # the build died before the signal was armed
-        os._exit(1)
 
 
 def render_site(config: Config, db_path: Path, root: Path, workers: int = 2,
